@@ -1,0 +1,20 @@
+FROM debian:trixie-slim
+
+# Debian's packages come first so that a code change rebuilds only the layers below in seconds.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      postfix libsasl2-modules ca-certificates tini nodejs \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
+ # No service runs chrooted, so Debian's start script need not copy files into the spool.
+ && echo 'SYNC_CHROOT=""' > /etc/default/postfix
+
+# One bundled file: no npm install in the image.
+COPY entrypoint.cjs /opt/gmail-relay/entrypoint.cjs
+
+EXPOSE 25
+VOLUME /var/spool/postfix
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "/opt/gmail-relay/entrypoint.cjs", "healthcheck"]
+# tini reaps orphans and forwards signals; Node as PID 1 would do neither.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/opt/gmail-relay/entrypoint.cjs"]
+CMD ["run"]

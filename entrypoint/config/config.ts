@@ -1,0 +1,43 @@
+/** The validated settings the rest of the entrypoint works from; envalid never leaks past config/. */
+export type TlsLevel = 'secure' | 'encrypt';
+export type InetProtocols = 'ipv4' | 'ipv6' | 'all';
+export type LogFormat = 'plain' | 'json';
+
+export interface Credentials {
+  readonly user: string;
+  readonly pass: string;
+}
+
+export interface RelayConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tlsLevel: TlsLevel;
+  /** TLS from the first byte (port 465) instead of STARTTLS. */
+  readonly wrapperMode: boolean;
+  readonly caFile: string;
+  /** Absent for IP-authorised smarthosts: no AUTH is attempted. */
+  readonly credentials: Credentials | undefined;
+}
+
+export interface ListenConfig {
+  readonly port: number;
+  /** undefined means every address of the container. */
+  readonly bind: string | undefined;
+}
+
+export interface Config {
+  readonly relay: RelayConfig;
+  readonly listen: ListenConfig;
+  readonly allowedNetworks: readonly string[];
+  readonly hostname: string;
+  readonly messageSizeLimit: number;
+  readonly inetProtocols: InetProtocols;
+  readonly logFormat: LogFormat;
+}
+
+/** Facts about the machine that defaults depend on; gathered by main.ts so config stays pure. */
+export interface HostFacts {
+  readonly hostname: string;
+  /** CIDRs of the container's own interfaces, e.g. 172.17.0.0/16. */
+  readonly interfaceNetworks: readonly string[];
+}

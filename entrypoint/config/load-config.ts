@@ -1,0 +1,126 @@
+import { cleanEnv, EnvMissingError } from 'envalid';
+import type { Config, Credentials, HostFacts } from './config.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
+import { ENV, GMAIL_HOST, GMAIL_SIZE_LIMIT, SYSTEM_CA_FILE } from './env-names.js';
+import { resolveSecretFiles, type Env, type ReadTextFile } from './resolve-secret-files.js';
+import { emailAddress, hostName, ipAddress, networkList, oneOf, port, positiveInteger, text } from './validators.js';
+import { findQuotedValues } from './quoted-values.js';
+
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly warnings: readonly string[];
+}
+
+const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'];
+/** Google shows app passwords as four groups of four letters; the spaces are not part of it. */
+const GMAIL_APP_PASSWORD_DISPLAY_FORM = /^[a-z]{4} [a-z]{4} [a-z]{4} [a-z]{4}$/;
+
+function envSpecs(facts: HostFacts) {
+  return {
+    [ENV.gmailUser]: emailAddress({ default: undefined }),
+    [ENV.gmailPass]: text({ default: undefined }),
+    [ENV.gmailPassword]: text({ default: undefined }),
+    [ENV.relayUser]: text({ default: undefined }),
+    [ENV.relayPass]: text({ default: undefined }),
+    [ENV.relayHost]: hostName({ default: GMAIL_HOST }),
+    [ENV.relayPort]: port({ default: 587 }),
+    [ENV.relayTlsLevel]: oneOf(['secure', 'encrypt'] as const)({ default: 'secure' }),
+    [ENV.relayTlsCaFile]: text({ default: SYSTEM_CA_FILE }),
+    [ENV.smtpPort]: port({ default: 25 }),
+    [ENV.smtpBind]: ipAddress({ default: undefined }),
+    [ENV.allowedNetworks]: networkList({ default: [...LOOPBACK_NETWORKS, ...facts.interfaceNetworks] }),
+    [ENV.mailHostname]: hostName({ default: fullyQualified(facts.hostname) }),
+    [ENV.messageSizeLimit]: positiveInteger({ default: GMAIL_SIZE_LIMIT }),
+    [ENV.inetProtocols]: oneOf(['ipv4', 'ipv6', 'all'] as const)({ default: 'ipv4' }),
+    [ENV.logFormat]: oneOf(['plain', 'json'] as const)({ default: 'plain' }),
+  };
+}
+
+/** env + secret files → Config, or a ConfigError listing every problem at once. */
+export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadTextFile): LoadedConfig {
+  const { env, problems: fileProblems } = resolveSecretFiles(rawEnv, readTextFile);
+  const problems: ConfigProblem[] = [...fileProblems];
+  const values = cleanEnv(env, envSpecs(facts), {
+    // envalid's own reporter exits and prints raw values; collect names and messages only.
+    reporter: ({ errors }) => {
+      for (const [variable, error] of Object.entries(errors)) {
+        const message = error instanceof EnvMissingError ? 'is required' : (error?.message ?? 'is invalid');
+        problems.push({ variable, message });
+      }
+    },
+  });
+
+  const credentials = resolveCredentials(env, values[ENV.relayHost], problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const warnings = findQuotedValues(env);
+  if (values[ENV.relayTlsLevel] === 'encrypt') {
+    warnings.push(`${ENV.relayTlsLevel}=encrypt: the relay's certificate is not verified, so a man in the middle could read the password`);
+  }
+
+  const config: Config = {
+    relay: {
+      host: values[ENV.relayHost],
+      port: values[ENV.relayPort],
+      tlsLevel: values[ENV.relayTlsLevel],
+      wrapperMode: values[ENV.relayPort] === 465,
+      caFile: values[ENV.relayTlsCaFile],
+      credentials,
+    },
+    listen: { port: values[ENV.smtpPort], bind: values[ENV.smtpBind] },
+    allowedNetworks: values[ENV.allowedNetworks],
+    hostname: values[ENV.mailHostname],
+    messageSizeLimit: values[ENV.messageSizeLimit],
+    inetProtocols: values[ENV.inetProtocols],
+    logFormat: values[ENV.logFormat],
+  };
+  return { config, warnings };
+}
+
+function resolveCredentials(env: Env, relayHost: string, problems: ConfigProblem[]): Credentials | undefined {
+  const gmailUser = env[ENV.gmailUser];
+  const gmailPass = env[ENV.gmailPass] ?? env[ENV.gmailPassword];
+  const relayUser = env[ENV.relayUser];
+  const relayPass = env[ENV.relayPass];
+  const usesGmail = gmailUser !== undefined || gmailPass !== undefined;
+  const usesRelay = relayUser !== undefined || relayPass !== undefined;
+
+  if (env[ENV.gmailPass] !== undefined && env[ENV.gmailPassword] !== undefined) {
+    problems.push({ variable: ENV.gmailPassword, message: `is an alias of ${ENV.gmailPass}; set only one of them` });
+  }
+  if (usesGmail && usesRelay) {
+    problems.push({
+      variable: ENV.relayUser,
+      message: `cannot be combined with ${ENV.gmailUser}/${ENV.gmailPass}; use GMAIL_* for Gmail or RELAY_* for another relay`,
+    });
+    return undefined;
+  }
+  const isGmail = relayHost.toLowerCase().replace(/\.$/, '') === GMAIL_HOST;
+  if (usesRelay) return pair(ENV.relayUser, relayUser, ENV.relayPass, relayPass, problems);
+  if (usesGmail || isGmail) {
+    const credentials = pair(ENV.gmailUser, gmailUser, ENV.gmailPass, gmailPass, problems);
+    return credentials && { ...credentials, pass: withoutDisplaySpaces(credentials.pass) };
+  }
+  return undefined;
+}
+
+function pair(
+  userVariable: string,
+  user: string | undefined,
+  passVariable: string,
+  pass: string | undefined,
+  problems: ConfigProblem[],
+): Credentials | undefined {
+  if (user === undefined) problems.push({ variable: userVariable, message: 'is required (the login name for the relay)' });
+  if (pass === undefined) problems.push({ variable: passVariable, message: 'is required (the password for the relay)' });
+  return user !== undefined && pass !== undefined ? { user, pass } : undefined;
+}
+
+function withoutDisplaySpaces(password: string): string {
+  return GMAIL_APP_PASSWORD_DISPLAY_FORM.test(password) ? password.replaceAll(' ', '') : password;
+}
+
+/** Docker's default hostname is a bare container id, which some servers refuse in EHLO. */
+function fullyQualified(hostname: string): string {
+  return hostname.includes('.') ? hostname : `${hostname}.localdomain`;
+}

@@ -1,0 +1,70 @@
+import type { LogFormat } from '../config/config.js';
+import { formatProblem } from '../config/config-error.js';
+import type { LogEvent, LogLevel } from './log-event.js';
+
+const PROGRAM = 'gmail-relay';
+
+interface Entry {
+  readonly level: LogLevel;
+  readonly program: string;
+  readonly message: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+function describe(event: LogEvent): Entry {
+  switch (event.kind) {
+    case 'starting':
+      return { level: 'info', program: PROGRAM, message: `starting (${event.command})` };
+    case 'config-summary':
+      return {
+        level: 'info',
+        program: PROGRAM,
+        message: Object.entries(event.summary).map(([key, value]) => `${key}=${value}`).join(' '),
+        fields: event.summary,
+      };
+    case 'warning':
+      return { level: 'warning', program: PROGRAM, message: event.message };
+    case 'config-invalid':
+      return {
+        level: 'error',
+        program: PROGRAM,
+        message: `invalid configuration, nothing started:\n${event.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+        fields: { problems: event.problems },
+      };
+    case 'postfix-line':
+      return postfixEntry(event.line);
+    case 'postfix-started':
+      return { level: 'info', program: PROGRAM, message: `postfix started (pid ${event.pid})` };
+    case 'stopping':
+      return { level: 'info', program: PROGRAM, message: `${event.signal} received: stopping postfix` };
+    case 'stopped':
+      return { level: 'info', program: PROGRAM, message: `stopped, exit code ${event.exitCode}` };
+    case 'postfix-died':
+      return {
+        level: 'error',
+        program: PROGRAM,
+        message: `postfix exited unexpectedly (${event.signal ? `signal ${event.signal}` : `code ${event.code}`}); exiting so the container is restarted`,
+      };
+    case 'fatal':
+      return { level: 'error', program: PROGRAM, message: event.message };
+  }
+}
+
+/** "Dec  3 17:00:00 host postfix/smtp[42]: warning: ..." → program and message. */
+function postfixEntry(line: string): Entry {
+  const match = /^\w{3} [ \d]\d [\d:]{8} \S+ ([\w/.-]+)\[\d+\]: (.*)$/.exec(line);
+  const program = match?.[1] ?? 'postfix';
+  const message = match?.[2] ?? line;
+  const level: LogLevel = /^(fatal|panic|error):/.test(message) ? 'error' : message.startsWith('warning:') ? 'warning' : 'info';
+  return { level, program, message };
+}
+
+export function formatLogLine(event: LogEvent, format: LogFormat, now: Date): string {
+  if (format === 'plain') {
+    if (event.kind === 'postfix-line') return event.line;
+    const entry = describe(event);
+    return `${PROGRAM}: ${entry.level === 'info' ? '' : `${entry.level}: `}${entry.message}`;
+  }
+  const { level, program, message, fields } = describe(event);
+  return JSON.stringify({ time: now.toISOString(), level, program, message, ...fields });
+}

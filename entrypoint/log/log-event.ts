@@ -1,0 +1,16 @@
+import type { ConfigProblem } from '../config/config-error.js';
+
+/** Everything the supervisor says, as data; formatted in one place (format-log-line.ts). */
+export type LogEvent =
+  | { readonly kind: 'starting'; readonly command: string }
+  | { readonly kind: 'config-summary'; readonly summary: Readonly<Record<string, string>> }
+  | { readonly kind: 'warning'; readonly message: string }
+  | { readonly kind: 'config-invalid'; readonly problems: readonly ConfigProblem[] }
+  | { readonly kind: 'postfix-line'; readonly line: string }
+  | { readonly kind: 'postfix-started'; readonly pid: number }
+  | { readonly kind: 'stopping'; readonly signal: string }
+  | { readonly kind: 'stopped'; readonly exitCode: number }
+  | { readonly kind: 'postfix-died'; readonly code: number | null; readonly signal: string | null }
+  | { readonly kind: 'fatal'; readonly message: string };
+
+export type LogLevel = 'info' | 'warning' | 'error';

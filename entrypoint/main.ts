@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import { formatCidr, networkOf, parseCidr } from './config/cidr.js';
+import type { HostFacts } from './config/config.js';
+import { healthcheck } from './commands/healthcheck.js';
+import { printConfig } from './commands/print-config.js';
+import { runRelay } from './commands/run.js';
+import { EXIT_FAILURE, type Runtime } from './commands/runtime.js';
+
+const COMMANDS: Record<string, (runtime: Runtime) => number | Promise<number>> = {
+  run: runRelay,
+  'print-config': printConfig,
+  healthcheck,
+};
+
+/** Subnets of the container's own interfaces (link-local excluded: it needs a zone to route). */
+function interfaceNetworks(): string[] {
+  const networks = new Set<string>();
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.internal || address.cidr === null || address.address.startsWith('fe80:')) continue;
+      const cidr = parseCidr(address.cidr);
+      if (cidr) networks.add(formatCidr(networkOf(cidr)));
+    }
+  }
+  return [...networks];
+}
+
+async function main(): Promise<number> {
+  const name = process.argv[2] ?? 'run';
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`gmail-relay: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 64;
+  }
+  const facts: HostFacts = { hostname: hostname(), interfaceNetworks: interfaceNetworks() };
+  const runtime: Runtime = {
+    env: process.env,
+    facts,
+    readTextFile: (path) => readFileSync(path, 'utf8'),
+    writeStdout: (text) => process.stdout.write(text),
+    writeStderr: (text) => process.stderr.write(text),
+    onSignal: (signal, handler) => process.on(signal, handler),
+  };
+  return command(runtime);
+}
+
+// Exit explicitly: a stopped relay must not linger on a leftover handle (stdout is synchronous on Linux).
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`gmail-relay: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(EXIT_FAILURE);
+  },
+);

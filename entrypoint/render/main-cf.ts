@@ -1,0 +1,57 @@
+import { parseCidr, formatCidrForPostfix } from '../config/cidr.js';
+import type { Config } from '../config/config.js';
+import { checkPostfixValue } from './postfix-value.js';
+import { MAILLOG_PIPE_PATH, SASL_MAP_PATH, SASL_MAP_TYPE } from './paths.js';
+
+export type Setting = readonly [name: string, value: string];
+
+/** `[host]:port`: brackets skip MX lookups, and the SASL map key must equal this string exactly. */
+export function relayhostOf(config: Config): string {
+  return `[${config.relay.host}]:${config.relay.port}`;
+}
+
+/** Config → main.cf settings, in file order; everything not listed keeps Postfix's default. */
+export function renderMainCfSettings(config: Config): Setting[] {
+  const { relay, listen } = config;
+  const settings: Setting[] = [
+    ['compatibility_level', '3.10'],
+    ['myhostname', config.hostname],
+    // Nothing is delivered locally: every domain, our own name included, goes to the relay.
+    ['mydestination', ''],
+    ['local_recipient_maps', ''],
+    ['local_transport', 'error:local delivery is disabled in gmail-relay'],
+    ['alias_maps', ''],
+    ['alias_database', ''],
+    ['relayhost', relayhostOf(config)],
+    ['inet_interfaces', listen.bind ?? 'all'],
+    ['inet_protocols', config.inetProtocols],
+    ['mynetworks', config.allowedNetworks.map((network) => formatCidrForPostfix(parseCidr(network)!)).join(' ')],
+    ['smtpd_relay_restrictions', 'permit_mynetworks, reject'],
+    ['message_size_limit', String(config.messageSizeLimit)],
+    // The system resolver reads /etc/hosts, so `--add-host smtp.gmail.com:ADDR` is honoured.
+    ['smtp_host_lookup', 'native'],
+    ['smtp_tls_security_level', relay.tlsLevel],
+    ['smtp_tls_CAfile', relay.caFile],
+    ['smtp_tls_loglevel', '1'],
+    ...(relay.wrapperMode ? [['smtp_tls_wrappermode', 'yes'] as const] : []),
+    ...(relay.credentials ? saslSettings() : []),
+    ['maillog_file', MAILLOG_PIPE_PATH],
+  ];
+  return settings.map(([name, value]) => [name, checkPostfixValue(name, value)] as const);
+}
+
+function saslSettings(): Setting[] {
+  return [
+    ['smtp_sasl_auth_enable', 'yes'],
+    ['smtp_sasl_password_maps', `${SASL_MAP_TYPE}:${SASL_MAP_PATH}`],
+    // Never a password in the clear: without TLS no plaintext mechanism may run.
+    ['smtp_sasl_security_options', 'noanonymous, noplaintext'],
+    ['smtp_sasl_tls_security_options', 'noanonymous'],
+    ['smtp_sasl_mechanism_filter', 'plain, login'],
+  ];
+}
+
+export function renderMainCf(settings: readonly Setting[]): string {
+  const lines = settings.map(([name, value]) => (value === '' ? `${name} =` : `${name} = ${value}`));
+  return `# Written by the gmail-relay entrypoint at every start; edits here are overwritten.\n${lines.join('\n')}\n`;
+}
