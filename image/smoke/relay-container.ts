@@ -1,0 +1,118 @@
+import { connect } from 'node:net';
+import type Dockerode from 'dockerode';
+
+/** Every container a test or the smoke run makes carries this label, so leftovers can be swept. */
+export const CONTAINER_LABEL = 'gmail-relay.test';
+
+export interface RelayContainerOptions {
+  readonly image: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** "name:address" pairs, e.g. smtp.gmail.com:127.1.2.3. */
+  readonly extraHosts?: readonly string[];
+  /** "hostPath:containerPath[:ro]". */
+  readonly binds?: readonly string[];
+  readonly cmd?: readonly string[];
+  readonly owner?: string;
+}
+
+export interface RelayContainer {
+  readonly id: string;
+  readonly container: Dockerode.Container;
+  logs(): Promise<string>;
+  /** Resolves with the exit code once the container has stopped. */
+  wait(): Promise<number>;
+  remove(): Promise<void>;
+}
+
+/** Creates and starts a relay container on the host network (the only network these machines allow). */
+export async function startRelayContainer(docker: Dockerode, options: RelayContainerOptions): Promise<RelayContainer> {
+  const container = await docker.createContainer({
+    Image: options.image,
+    ...(options.cmd ? { Cmd: [...options.cmd] } : {}),
+    Env: Object.entries(options.env).map(([name, value]) => `${name}=${value}`),
+    Labels: { [CONTAINER_LABEL]: options.owner ?? 'smoke' },
+    HostConfig: {
+      NetworkMode: 'host',
+      ExtraHosts: [...(options.extraHosts ?? [])],
+      Binds: [...(options.binds ?? [])],
+    },
+  });
+  await container.start();
+  return {
+    id: container.id,
+    container,
+    logs: () => readLogs(container),
+    wait: async () => ((await container.wait()) as { StatusCode: number }).StatusCode,
+    remove: () => container.remove({ force: true, v: true }).catch(ignoreMissing),
+  };
+}
+
+/** Runs a container to completion (e.g. print-config or a bad configuration) and returns its output. */
+export async function runRelayToExit(
+  docker: Dockerode,
+  options: RelayContainerOptions,
+): Promise<{ exitCode: number; output: string }> {
+  const relay = await startRelayContainer(docker, options);
+  try {
+    const exitCode = await relay.wait();
+    return { exitCode, output: await relay.logs() };
+  } finally {
+    await relay.remove();
+  }
+}
+
+async function readLogs(container: Dockerode.Container): Promise<string> {
+  const raw = await container.logs({ stdout: true, stderr: true, follow: false });
+  return demultiplex(raw as unknown as Buffer);
+}
+
+/** Docker multiplexes stdout/stderr in 8-byte-header frames when the container has no TTY. */
+function demultiplex(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function ignoreMissing(error: { statusCode?: number }): void {
+  if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
+}
+
+/** Removes containers a crashed earlier run left behind. */
+export async function sweepContainers(docker: Dockerode, owner?: string): Promise<number> {
+  const filters = { label: [owner ? `${CONTAINER_LABEL}=${owner}` : CONTAINER_LABEL] };
+  const leftovers = await docker.listContainers({ all: true, filters });
+  await Promise.all(leftovers.map((info) => docker.getContainer(info.Id).remove({ force: true, v: true }).catch(ignoreMissing)));
+  return leftovers.length;
+}
+
+/** Polls until the listener greets with 220; returns the milliseconds it took. */
+export async function waitForBanner(host: string, port: number, timeoutMs: number, isAlive?: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await readsBanner(host, port)) return Date.now() - started;
+    if (isAlive && !(await isAlive())) throw new Error(`the relay exited before ${host}:${port} answered`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`no 220 banner on ${host}:${port} within ${timeoutMs} ms`);
+}
+
+function readsBanner(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('data', (chunk) => {
+      if (chunk.toString('latin1').startsWith('220')) socket.write('QUIT\r\n');
+      done(chunk.toString('latin1').startsWith('220'));
+    });
+    socket.once('error', () => done(false));
+  });
+}

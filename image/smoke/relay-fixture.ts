@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import { createTestCa, type TestCa } from './test-ca.js';
+import { startFakeGmail, type FakeGmail, type FakeGmailOptions } from './fake-gmail.js';
+import { findFreePort, randomLoopbackAddress } from './free-port.js';
+import { startRelayContainer, waitForBanner, type RelayContainer } from './relay-container.js';
+
+export const TEST_USER = 'relay.smoke@gmail.com';
+export const TEST_PASS = 'abcdefghijklmnop';
+const CA_IN_CONTAINER = '/run/gmail-relay-test/ca.pem';
+
+/** A fake Gmail on its own loopback address at port 587, and the CA that vouches for it. */
+export interface Upstream {
+  readonly address: string;
+  readonly ca: TestCa;
+  readonly fake: FakeGmail;
+  close(): Promise<void>;
+}
+
+export async function startUpstream(options: Partial<FakeGmailOptions> = {}): Promise<Upstream> {
+  const dir = await mkdtemp(join(tmpdir(), 'gmail-relay-ca-'));
+  const ca = await createTestCa(dir, ['smtp.gmail.com']);
+  const address = options.host ?? randomLoopbackAddress();
+  const fake = await startFakeGmail({
+    host: address,
+    port: 587,
+    key: ca.keyPem,
+    cert: ca.certPem,
+    credentials: { user: TEST_USER, pass: TEST_PASS },
+    ...options,
+  });
+  return {
+    address,
+    ca,
+    fake,
+    close: async () => {
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RelayUnderTest {
+  readonly relay: RelayContainer;
+  readonly port: number;
+  /** Milliseconds from container start to the first 220 banner. */
+  readonly readyMs: number;
+}
+
+/**
+ * Runs the image pointed at the upstream the way a user would point it at Gmail: the real
+ * defaults, with smtp.gmail.com resolved to the fake through --add-host and the test CA trusted.
+ */
+export async function startRelay(
+  docker: Dockerode,
+  image: string,
+  upstream: Upstream,
+  env: Readonly<Record<string, string>> = {},
+  extra: { binds?: string[]; owner?: string; waitReady?: boolean } = {},
+): Promise<RelayUnderTest> {
+  const port = await findFreePort();
+  const started = Date.now();
+  const relay = await startRelayContainer(docker, {
+    image,
+    env: {
+      GMAIL_USER: TEST_USER,
+      GMAIL_PASS: TEST_PASS,
+      RELAY_TLS_CA_FILE: CA_IN_CONTAINER,
+      SMTP_BIND: '127.0.0.1',
+      SMTP_PORT: String(port),
+      ...env,
+    },
+    extraHosts: [`smtp.gmail.com:${upstream.address}`],
+    binds: [`${upstream.ca.caFile}:${CA_IN_CONTAINER}:ro`, ...(extra.binds ?? [])],
+    ...(extra.owner ? { owner: extra.owner } : {}),
+  });
+  if (extra.waitReady === false) return { relay, port, readyMs: NaN };
+  try {
+    await waitForBanner('127.0.0.1', port, 30_000, async () => (await relay.container.inspect()).State.Running);
+  } catch (error) {
+    const logs = await relay.logs().catch(() => '');
+    await relay.remove();
+    throw new Error(`${(error as Error).message}\ncontainer log:\n${logs}`);
+  }
+  return { relay, port, readyMs: Date.now() - started };
+}
