@@ -4,11 +4,12 @@ import { BuildError, buildImage, type BuildEvent } from './build-image.js';
 import { packImageContext } from './image-context.js';
 import { runSmokeTest } from './smoke/run-smoke-test.js';
 
-const USAGE = `usage: npm run image -- [--tag NAME] [--no-smoke]
+const USAGE = `usage: npm run image -- [--tag NAME] [--no-smoke] [--dockerfile PATH]
   Builds the gmail-relay image through the Docker Engine API and smoke-tests it by relaying
   a real message to a local fake Gmail.
   --tag NAME   image tag (default gmail-relay:latest)
-  --no-smoke   build only`;
+  --no-smoke   build only
+  --dockerfile PATH  build from another Dockerfile (default: the repository's)`;
 
 function printBuildEvent(event: BuildEvent): void {
   if (event.kind === 'step') process.stdout.write(`\n${event.text}\n`);
@@ -17,7 +18,8 @@ function printBuildEvent(event: BuildEvent): void {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { tag: { type: 'string', default: 'gmail-relay:latest' }, 'no-smoke': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: { tag: { type: 'string', default: 'gmail-relay:latest' }, 'no-smoke': { type: 'boolean', default: false },
+      dockerfile: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -26,7 +28,7 @@ async function main(): Promise<number> {
   const docker = new Docker();
   const tag = values.tag;
 
-  const context = await packImageContext();
+  const context = await packImageContext(values.dockerfile);
   process.stdout.write(`build context: ${context.length} bytes\n`);
   const buildStarted = Date.now();
   const built = await buildImage(docker, context, { tag, onEvent: printBuildEvent });

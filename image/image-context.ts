@@ -5,13 +5,13 @@ import { bundleEntrypoint } from './bundle-entrypoint.js';
 import { repoRoot } from './repo-root.js';
 
 /** The explicit list of what the image is built from: the Dockerfile and the bundled entrypoint. */
-export async function imageContextFiles(): Promise<ContextFile[]> {
+export async function imageContextFiles(dockerfile = join(repoRoot(), 'Dockerfile')): Promise<ContextFile[]> {
   return [
-    { path: 'Dockerfile', content: await readFile(join(repoRoot(), 'Dockerfile')) },
+    { path: 'Dockerfile', content: await readFile(dockerfile) },
     { path: 'entrypoint.cjs', content: await bundleEntrypoint() },
   ];
 }
 
-export async function packImageContext(): Promise<Buffer> {
-  return packBuildContext(await imageContextFiles());
+export async function packImageContext(dockerfile?: string): Promise<Buffer> {
+  return packBuildContext(await imageContextFiles(dockerfile));
 }

@@ -9,6 +9,7 @@ export const TEST_IMAGE = 'gmail-relay:e2e';
 declare module 'vitest' {
   export interface ProvidedContext {
     image: string;
+    imageId: string;
   }
 }
 
@@ -22,6 +23,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   const built = await buildImage(docker, await packImageContext(), { tag: TEST_IMAGE });
   process.stdout.write(`e2e image ${TEST_IMAGE} ${built.imageId.slice(7, 19)} (${built.stepsCached} steps cached, ${built.stepsRun} run)\n`);
   project.provide('image', TEST_IMAGE);
+  project.provide('imageId', built.imageId);
   return async () => {
     await sweepContainers(docker);
   };
