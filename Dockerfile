@@ -6,7 +6,10 @@ RUN apt-get update \
       postfix libsasl2-modules ca-certificates tini nodejs \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  # No service runs chrooted, so Debian's start script need not copy files into the spool.
- && echo 'SYNC_CHROOT=""' > /etc/default/postfix
+ && echo 'SYNC_CHROOT=""' > /etc/default/postfix \
+ # The names POSTFIX_<parameter> may set, checked at start without running postconf.
+ && mkdir -p /opt/gmail-relay \
+ && postconf -d | sed 's/ = .*//; s/ =$//' > /opt/gmail-relay/postfix-parameters
 
 # One bundled file: no npm install in the image.
 COPY entrypoint.cjs /opt/gmail-relay/entrypoint.cjs

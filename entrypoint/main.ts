@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { formatCidr, networkOf, parseCidr } from './config/cidr.js';
 import type { HostFacts } from './config/config.js';
@@ -26,6 +26,14 @@ function interfaceNetworks(): string[] {
   return [...networks];
 }
 
+/** Written at image build time by `postconf -d`, so no Postfix process runs at start to ask. */
+const POSTFIX_PARAMETERS_FILE = '/opt/gmail-relay/postfix-parameters';
+
+function postfixParameters(): Set<string> {
+  const text = existsSync(POSTFIX_PARAMETERS_FILE) ? readFileSync(POSTFIX_PARAMETERS_FILE, 'utf8') : '';
+  return new Set(text.split('\n').filter((name) => name !== ''));
+}
+
 async function main(): Promise<number> {
   const name = process.argv[2] ?? 'run';
   const command = COMMANDS[name];
@@ -33,7 +41,7 @@ async function main(): Promise<number> {
     process.stderr.write(`gmail-relay: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 64;
   }
-  const facts: HostFacts = { hostname: hostname(), interfaceNetworks: interfaceNetworks() };
+  const facts: HostFacts = { hostname: hostname(), interfaceNetworks: interfaceNetworks(), postfixParameters: postfixParameters() };
   const runtime: Runtime = {
     env: process.env,
     facts,

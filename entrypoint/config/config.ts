@@ -25,10 +25,21 @@ export interface ListenConfig {
   readonly bind: string | undefined;
 }
 
+/** A main.cf parameter set through POSTFIX_<name>, with Postfix's own spelling of the name. */
+export interface ParameterOverride {
+  readonly name: string;
+  readonly value: string;
+}
+
 export interface Config {
   readonly relay: RelayConfig;
   readonly listen: ListenConfig;
   readonly allowedNetworks: readonly string[];
+  /** Envelope sender domains allowed to relay; empty means any. */
+  readonly allowedSenderDomains: readonly string[];
+  /** Envelope sender and From header rewritten to this address (REWRITE_SENDER=yes). */
+  readonly rewriteSenderTo: string | undefined;
+  readonly overrides: readonly ParameterOverride[];
   readonly hostname: string;
   readonly messageSizeLimit: number;
   readonly inetProtocols: InetProtocols;
@@ -40,4 +51,6 @@ export interface HostFacts {
   readonly hostname: string;
   /** CIDRs of the container's own interfaces, e.g. 172.17.0.0/16. */
   readonly interfaceNetworks: readonly string[];
+  /** Every main.cf parameter name Postfix knows (`postconf -d`), for checking POSTFIX_* names. */
+  readonly postfixParameters: ReadonlySet<string>;
 }

@@ -13,11 +13,16 @@ export const ENV = {
   smtpBind: 'SMTP_BIND',
   allowedNetworks: 'ALLOWED_NETWORKS',
   allowOpenRelay: 'ALLOW_OPEN_RELAY',
+  allowedSenderDomains: 'ALLOWED_SENDER_DOMAINS',
+  rewriteSender: 'REWRITE_SENDER',
   mailHostname: 'MAIL_HOSTNAME',
   messageSizeLimit: 'MESSAGE_SIZE_LIMIT',
   inetProtocols: 'INET_PROTOCOLS',
   logFormat: 'LOG_FORMAT',
 } as const;
+
+/** POSTFIX_<parameter>=value sets any main.cf parameter, applied last. */
+export const POSTFIX_OVERRIDE_PREFIX = 'POSTFIX_';
 
 /** Credentials may come from NAME_FILE (Docker and Kubernetes secrets). */
 export const FILE_VARIABLES: readonly string[] = [

@@ -3,7 +3,9 @@ import type { Config, Credentials, HostFacts } from './config.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { ENV, GMAIL_HOST, GMAIL_SIZE_LIMIT, SYSTEM_CA_FILE } from './env-names.js';
 import { resolveSecretFiles, type Env, type ReadTextFile } from './resolve-secret-files.js';
-import { emailAddress, hostName, ipAddress, networkList, oneOf, port, positiveInteger, text } from './validators.js';
+import { domainList, emailAddress, hostName, ipAddress, networkList, oneOf, port, positiveInteger, text, yesNo } from './validators.js';
+import { parseParameterOverrides } from './parameter-overrides.js';
+import { parseCidr } from './cidr.js';
 import { findQuotedValues } from './quoted-values.js';
 
 export interface LoadedConfig {
@@ -29,6 +31,9 @@ function envSpecs(facts: HostFacts) {
     [ENV.smtpPort]: port({ default: 25 }),
     [ENV.smtpBind]: ipAddress({ default: undefined }),
     [ENV.allowedNetworks]: networkList({ default: [...LOOPBACK_NETWORKS, ...facts.interfaceNetworks] }),
+    [ENV.allowOpenRelay]: yesNo({ default: false }),
+    [ENV.allowedSenderDomains]: domainList({ default: [] }),
+    [ENV.rewriteSender]: yesNo({ default: false }),
     [ENV.mailHostname]: hostName({ default: fullyQualified(facts.hostname) }),
     [ENV.messageSizeLimit]: positiveInteger({ default: GMAIL_SIZE_LIMIT }),
     [ENV.inetProtocols]: oneOf(['ipv4', 'ipv6', 'all'] as const)({ default: 'ipv4' }),
@@ -51,11 +56,18 @@ export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadText
   });
 
   const credentials = resolveCredentials(env, values[ENV.relayHost], problems);
+  const { overrides, problems: overrideProblems } = parseParameterOverrides(env, facts.postfixParameters);
+  problems.push(...overrideProblems);
+  problems.push(...checkCombinations(values, credentials));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const warnings = findQuotedValues(env);
   if (values[ENV.relayTlsLevel] === 'encrypt') {
     warnings.push(`${ENV.relayTlsLevel}=encrypt: the relay's certificate is not verified, so a man in the middle could read the password`);
+  }
+  const tooWide = tooWideNetworks(values[ENV.allowedNetworks]);
+  if (values[ENV.allowOpenRelay] && tooWide.length > 0) {
+    warnings.push(`${ENV.allowOpenRelay}=yes: anyone in ${tooWide.join(', ')} may relay mail through your account`);
   }
 
   const config: Config = {
@@ -69,12 +81,59 @@ export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadText
     },
     listen: { port: values[ENV.smtpPort], bind: values[ENV.smtpBind] },
     allowedNetworks: values[ENV.allowedNetworks],
+    allowedSenderDomains: values[ENV.allowedSenderDomains],
+    rewriteSenderTo: values[ENV.rewriteSender] ? credentials?.user : undefined,
+    overrides,
     hostname: values[ENV.mailHostname],
     messageSizeLimit: values[ENV.messageSizeLimit],
     inetProtocols: values[ENV.inetProtocols],
     logFormat: values[ENV.logFormat],
   };
   return { config, warnings };
+}
+
+const GMAIL_PORTS = [587, 465, 25];
+const WIDEST_PREFIX = { 4: 8, 6: 16 } as const;
+
+interface CheckedValues {
+  readonly [ENV.relayHost]: string;
+  readonly [ENV.relayPort]: number;
+  readonly [ENV.allowedNetworks]: readonly string[];
+  readonly [ENV.allowOpenRelay]: boolean;
+  readonly [ENV.rewriteSender]: boolean;
+}
+
+/** Settings that are each fine alone but cannot work together. */
+function checkCombinations(values: CheckedValues, credentials: Credentials | undefined): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (isGmail(values[ENV.relayHost]) && !GMAIL_PORTS.includes(values[ENV.relayPort])) {
+    problems.push({ variable: ENV.relayPort, message: "smtp.gmail.com takes mail on 587 (STARTTLS) or 465 (TLS); use one of those" });
+  }
+  const tooWide = tooWideNetworks(values[ENV.allowedNetworks]);
+  if (tooWide.length > 0 && !values[ENV.allowOpenRelay]) {
+    problems.push({
+      variable: ENV.allowedNetworks,
+      message: `${tooWide.join(', ')} is wider than /8 (IPv4) or /16 (IPv6): anyone there could send mail as you. Narrow it, or set ${ENV.allowOpenRelay}=yes if you really mean it`,
+    });
+  }
+  if (values[ENV.rewriteSender] && !credentials?.user.includes('@')) {
+    problems.push({
+      variable: ENV.rewriteSender,
+      message: credentials ? 'needs a login that is an e-mail address to rewrite senders to' : 'needs credentials: senders are rewritten to the login address',
+    });
+  }
+  return problems;
+}
+
+function tooWideNetworks(networks: readonly string[]): string[] {
+  return networks.filter((network) => {
+    const cidr = parseCidr(network)!;
+    return cidr.prefix < WIDEST_PREFIX[cidr.family];
+  });
+}
+
+function isGmail(host: string): boolean {
+  return host.toLowerCase().replace(/\.$/, '') === GMAIL_HOST;
 }
 
 function resolveCredentials(env: Env, relayHost: string, problems: ConfigProblem[]): Credentials | undefined {
@@ -95,9 +154,8 @@ function resolveCredentials(env: Env, relayHost: string, problems: ConfigProblem
     });
     return undefined;
   }
-  const isGmail = relayHost.toLowerCase().replace(/\.$/, '') === GMAIL_HOST;
   if (usesRelay) return pair(ENV.relayUser, relayUser, ENV.relayPass, relayPass, problems);
-  if (usesGmail || isGmail) {
+  if (usesGmail || isGmail(relayHost)) {
     const credentials = pair(ENV.gmailUser, gmailUser, ENV.gmailPass, gmailPass, problems);
     return credentials && { ...credentials, pass: withoutDisplaySpaces(credentials.pass) };
   }

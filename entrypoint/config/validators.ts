@@ -76,3 +76,19 @@ export function oneOf<T extends string>(choices: readonly T[]) {
     return match;
   });
 }
+
+export const yesNo = makeValidator<boolean>((input) => {
+  const normalised = input.trim().toLowerCase();
+  if (['yes', 'true', '1', 'on'].includes(normalised)) return true;
+  if (['no', 'false', '0', 'off'].includes(normalised)) return false;
+  throw new Error('must be yes or no');
+});
+
+/** Comma- or space-separated domain names, lower-cased. */
+export const domainList = makeValidator<readonly string[]>((input) => {
+  const items = splitList(input).map((item) => item.toLowerCase().replace(/^@/, ''));
+  if (items.length === 0) throw new Error('is empty; give at least one domain such as example.com, or leave it unset');
+  const malformed = items.filter((item) => !isHostName(item) || !item.includes('.'));
+  if (malformed.length > 0) throw new Error(`has entries that are not domain names: ${malformed.join(', ')} (write e.g. example.com)`);
+  return items;
+});

@@ -35,9 +35,29 @@ export function renderMainCfSettings(config: Config): Setting[] {
     ['smtp_tls_loglevel', '1'],
     ...(relay.wrapperMode ? [['smtp_tls_wrappermode', 'yes'] as const] : []),
     ...(relay.credentials ? saslSettings() : []),
+    ...senderSettings(config),
     ['maillog_file', MAILLOG_PIPE_PATH],
   ];
-  return settings.map(([name, value]) => [name, checkPostfixValue(name, value)] as const);
+  // POSTFIX_* overrides come last and replace a setting of the same name rather than repeat it.
+  const overridden = new Set(config.overrides.map((override) => override.name));
+  const merged: Setting[] = [
+    ...settings.filter(([name]) => !overridden.has(name)),
+    ...config.overrides.map((override) => [override.name, override.value] as const),
+  ];
+  return merged.map(([name, value]) => [name, checkPostfixValue(name, value)] as const);
+}
+
+function senderSettings(config: Config): Setting[] {
+  const settings: Setting[] = [];
+  if (config.allowedSenderDomains.length > 0) {
+    const domains = config.allowedSenderDomains.map((domain) => `${domain}=OK`).join(', ');
+    settings.push(['smtpd_sender_restrictions', `check_sender_access inline:{ ${domains} }, reject`]);
+  }
+  if (config.rewriteSenderTo !== undefined) {
+    // Envelope sender and From/Sender headers become the login; relays like Gmail refuse other senders.
+    settings.push(['sender_canonical_maps', `static:${config.rewriteSenderTo}`], ['sender_canonical_classes', 'envelope_sender, header_sender']);
+  }
+  return settings;
 }
 
 function saslSettings(): Setting[] {
