@@ -55,10 +55,24 @@ export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadText
     },
   });
 
-  const credentials = resolveCredentials(env, values[ENV.relayHost], problems);
+  const credentials = resolveCredentials(env, env[ENV.relayHost] ?? GMAIL_HOST, problems);
   const { overrides, problems: overrideProblems } = parseParameterOverrides(env, facts.postfixParameters);
   problems.push(...overrideProblems);
-  problems.push(...checkCombinations(values, credentials));
+  // envalid throws on reading a variable that failed validation: combine only the valid ones.
+  const failed = new Set(problems.map((problem) => problem.variable));
+  const valid = <K extends keyof typeof values>(name: K) => (failed.has(name as string) ? undefined : values[name]);
+  problems.push(
+    ...checkCombinations(
+      {
+        relayHost: valid(ENV.relayHost),
+        relayPort: valid(ENV.relayPort),
+        allowedNetworks: valid(ENV.allowedNetworks),
+        allowOpenRelay: valid(ENV.allowOpenRelay),
+        rewriteSender: valid(ENV.rewriteSender),
+      },
+      credentials,
+    ),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   const warnings = findQuotedValues(env);
@@ -95,28 +109,29 @@ export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadText
 const GMAIL_PORTS = [587, 465, 25];
 const WIDEST_PREFIX = { 4: 8, 6: 16 } as const;
 
-interface CheckedValues {
-  readonly [ENV.relayHost]: string;
-  readonly [ENV.relayPort]: number;
-  readonly [ENV.allowedNetworks]: readonly string[];
-  readonly [ENV.allowOpenRelay]: boolean;
-  readonly [ENV.rewriteSender]: boolean;
+/** Values that passed their own validation; undefined where they did not. */
+interface ValidValues {
+  readonly relayHost: string | undefined;
+  readonly relayPort: number | undefined;
+  readonly allowedNetworks: readonly string[] | undefined;
+  readonly allowOpenRelay: boolean | undefined;
+  readonly rewriteSender: boolean | undefined;
 }
 
 /** Settings that are each fine alone but cannot work together. */
-function checkCombinations(values: CheckedValues, credentials: Credentials | undefined): ConfigProblem[] {
+function checkCombinations(values: ValidValues, credentials: Credentials | undefined): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  if (isGmail(values[ENV.relayHost]) && !GMAIL_PORTS.includes(values[ENV.relayPort])) {
+  if (values.relayHost && values.relayPort && isGmail(values.relayHost) && !GMAIL_PORTS.includes(values.relayPort)) {
     problems.push({ variable: ENV.relayPort, message: "smtp.gmail.com takes mail on 587 (STARTTLS) or 465 (TLS); use one of those" });
   }
-  const tooWide = tooWideNetworks(values[ENV.allowedNetworks]);
-  if (tooWide.length > 0 && !values[ENV.allowOpenRelay]) {
+  const tooWide = tooWideNetworks(values.allowedNetworks ?? []);
+  if (tooWide.length > 0 && values.allowOpenRelay === false) {
     problems.push({
       variable: ENV.allowedNetworks,
       message: `${tooWide.join(', ')} is wider than /8 (IPv4) or /16 (IPv6): anyone there could send mail as you. Narrow it, or set ${ENV.allowOpenRelay}=yes if you really mean it`,
     });
   }
-  if (values[ENV.rewriteSender] && !credentials?.user.includes('@')) {
+  if (values.rewriteSender && !credentials?.user.includes('@')) {
     problems.push({
       variable: ENV.rewriteSender,
       message: credentials ? 'needs a login that is an e-mail address to rewrite senders to' : 'needs credentials: senders are rewritten to the login address',

@@ -51,14 +51,22 @@ export async function startRelayContainer(docker: Dockerode, options: RelayConta
 export async function runRelayToExit(
   docker: Dockerode,
   options: RelayContainerOptions,
-): Promise<{ exitCode: number; output: string }> {
+): Promise<{ exitCode: number; output: string; changes: string[] }> {
   const relay = await startRelayContainer(docker, options);
   try {
     const exitCode = await relay.wait();
-    return { exitCode, output: await relay.logs() };
+    // The container's file-system diff shows whether anything was written before it stopped.
+    return { exitCode, output: await relay.logs(), changes: await changedPaths(relay.container) };
   } finally {
     await relay.remove();
   }
+}
+
+/** The container's file-system diff; dockerode hands the JSON body back unparsed. */
+async function changedPaths(container: Dockerode.Container): Promise<string[]> {
+  const body: unknown = await container.changes();
+  const parsed = (Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8')) : body) as { Path: string }[] | null;
+  return (parsed ?? []).map((change) => change.Path);
 }
 
 async function readLogs(container: Dockerode.Container): Promise<string> {

@@ -14,18 +14,26 @@ const CA_IN_CONTAINER = '/run/gmail-relay-test/ca.pem';
 /** A fake Gmail on its own loopback address at port 587, and the CA that vouches for it. */
 export interface Upstream {
   readonly address: string;
+  /** The name the relay reaches the fake by (through --add-host). */
+  readonly hostname: string;
   readonly ca: TestCa;
   readonly fake: FakeGmail;
   close(): Promise<void>;
 }
 
-export async function startUpstream(options: Partial<FakeGmailOptions> = {}): Promise<Upstream> {
+export interface UpstreamOptions extends Partial<FakeGmailOptions> {
+  /** Names the fake's certificate is issued for; the first is the one the relay is pointed at. */
+  readonly hostnames?: string[];
+}
+
+export async function startUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
   const dir = await mkdtemp(join(tmpdir(), 'gmail-relay-ca-'));
-  const ca = await createTestCa(dir, ['smtp.gmail.com']);
+  const hostnames = options.hostnames ?? ['smtp.gmail.com'];
+  const ca = await createTestCa(dir, hostnames);
   const address = options.host ?? randomLoopbackAddress();
   const fake = await startFakeGmail({
     host: address,
-    port: 587,
+    port: options.mode === 'implicit-tls' ? 465 : 587,
     key: ca.keyPem,
     cert: ca.certPem,
     credentials: { user: TEST_USER, pass: TEST_PASS },
@@ -33,6 +41,7 @@ export async function startUpstream(options: Partial<FakeGmailOptions> = {}): Pr
   });
   return {
     address,
+    hostname: hostnames[0]!,
     ca,
     fake,
     close: async () => {
@@ -57,22 +66,23 @@ export async function startRelay(
   docker: Dockerode,
   image: string,
   upstream: Upstream,
-  env: Readonly<Record<string, string>> = {},
+  /** Added to the defaults; undefined removes a default (e.g. GMAIL_PASS). */
+  env: Readonly<Record<string, string | undefined>> = {},
   extra: { binds?: string[]; owner?: string; waitReady?: boolean } = {},
 ): Promise<RelayUnderTest> {
   const port = await findFreePort();
   const started = Date.now();
   const relay = await startRelayContainer(docker, {
     image,
-    env: {
+    env: definedOnly({
       GMAIL_USER: TEST_USER,
       GMAIL_PASS: TEST_PASS,
       RELAY_TLS_CA_FILE: CA_IN_CONTAINER,
       SMTP_BIND: '127.0.0.1',
       SMTP_PORT: String(port),
       ...env,
-    },
-    extraHosts: [`smtp.gmail.com:${upstream.address}`],
+    }),
+    extraHosts: [`${upstream.hostname}:${upstream.address}`],
     binds: [`${upstream.ca.caFile}:${CA_IN_CONTAINER}:ro`, ...(extra.binds ?? [])],
     ...(extra.owner ? { owner: extra.owner } : {}),
   });
@@ -85,4 +95,8 @@ export async function startRelay(
     throw new Error(`${(error as Error).message}\ncontainer log:\n${logs}`);
   }
   return { relay, port, readyMs: Date.now() - started };
+}
+
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
