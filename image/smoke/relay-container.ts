@@ -19,6 +19,8 @@ export interface RelayContainer {
   readonly id: string;
   readonly container: Dockerode.Container;
   logs(): Promise<string>;
+  /** Polls the log until a line matches; rejects with the whole log on time-out. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code once the container has stopped. */
   wait(): Promise<number>;
   remove(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startRelayContainer(docker: Dockerode, options: RelayConta
     id: container.id,
     container,
     logs: () => readLogs(container),
+    waitForLog: (pattern, timeoutMs = 15_000) => waitForLog(container, pattern, timeoutMs),
     wait: async () => ((await container.wait()) as { StatusCode: number }).StatusCode,
     remove: () => container.remove({ force: true, v: true }).catch(ignoreMissing),
   };
@@ -67,6 +70,16 @@ async function changedPaths(container: Dockerode.Container): Promise<string[]> {
   const body: unknown = await container.changes();
   const parsed = (Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8')) : body) as { Path: string }[] | null;
   return (parsed ?? []).map((change) => change.Path);
+}
+
+async function waitForLog(container: Dockerode.Container, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const logs = await readLogs(container);
+    if (pattern.test(logs)) return logs;
+    if (Date.now() > deadline) throw new Error(`no log line matched ${pattern} within ${timeoutMs} ms; the log:\n${logs}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function readLogs(container: Dockerode.Container): Promise<string> {

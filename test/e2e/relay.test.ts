@@ -42,7 +42,7 @@ describe('relaying through the real image to a fake Gmail', () => {
   });
 
   it("shows Postfix's own log lines on stdout, with no warnings at start", async () => {
-    const logs = await relay.relay.logs();
+    const logs = await relay.relay.waitForLog(/status=sent/);
     expect(logs).toMatch(/postfix\/master\[\d+\]: daemon started/);
     expect(logs).toMatch(/postfix\/smtp\[\d+\]: \w+: to=<someone@example.org>, relay=smtp.gmail.com\[[\d.]+\]:587, .*status=sent/);
     expect(logs).not.toMatch(/warning:/i);
@@ -90,7 +90,7 @@ describe('TLS to the relay is verified', () => {
   async function expectRefused(trusted: TestCa, presented: TestCa, logPattern: RegExp): Promise<void> {
     const address = randomLoopbackAddress();
     const fake = await startFakeGmail({ host: address, port: 587, key: presented.keyPem, cert: presented.certPem, credentials: { user: TEST_USER, pass: TEST_PASS } });
-    const { relay, port } = await startRelay(docker, image, { address, ca: trusted, fake, close: () => fake.close() }, {}, { owner });
+    const { relay, port } = await startRelay(docker, image, { address, hostname: 'smtp.gmail.com', ca: trusted, fake, close: () => fake.close() }, {}, { owner });
     try {
       await sendMail(port, makeTestMessage('app@example.com', 'someone@example.org', randomUUID()));
       await expect(fake.waitForMessages(1, 6_000)).rejects.toThrow();
