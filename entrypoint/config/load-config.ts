@@ -164,17 +164,23 @@ function resolveCredentials(env: Env, relayHost: string, problems: ConfigProblem
   }
   if (usesGmail && usesRelay) {
     problems.push({
-      variable: ENV.relayUser,
+      variable: relayUser !== undefined ? ENV.relayUser : ENV.relayPass,
       message: `cannot be combined with ${ENV.gmailUser}/${ENV.gmailPass}; use GMAIL_* for Gmail or RELAY_* for another relay`,
     });
     return undefined;
   }
-  if (usesRelay) return pair(ENV.relayUser, relayUser, ENV.relayPass, relayPass, problems);
-  if (usesGmail || isGmail(relayHost)) {
-    const credentials = pair(ENV.gmailUser, gmailUser, ENV.gmailPass, gmailPass, problems);
-    return credentials && { ...credentials, pass: withoutDisplaySpaces(credentials.pass) };
+  const credentials = usesRelay
+    ? pair(ENV.relayUser, relayUser, ENV.relayPass, relayPass, problems)
+    : usesGmail || isGmail(relayHost)
+      ? pair(ENV.gmailUser, gmailUser, env[ENV.gmailPassword] !== undefined ? ENV.gmailPassword : ENV.gmailPass, gmailPass, problems)
+      : undefined;
+  if (credentials === undefined) return undefined;
+  const passVariable = usesRelay ? ENV.relayPass : ENV.gmailPass;
+  // postmap trims blanks around a map value: such a password would silently arrive shortened.
+  if (/^[ \t]|[ \t]$/.test(credentials.pass)) {
+    problems.push({ variable: passVariable, message: 'starts or ends with a space or tab, which Postfix cannot keep in a password; remove the stray blank' });
   }
-  return undefined;
+  return isGmail(relayHost) ? { ...credentials, pass: withoutDisplaySpaces(credentials.pass) } : credentials;
 }
 
 function pair(

@@ -15,5 +15,9 @@ export function redact(line: string, secrets: readonly string[]): string {
 }
 
 export function createLogger(write: (line: string) => void, format: () => LogFormat, secrets: () => readonly string[]): Logger {
-  return (event) => write(redact(formatLogLine(event, format(), new Date()), secrets()) + '\n');
+  return (event) => {
+    // JSON lines hold the escaped form of a secret (" \ and control characters), so redact that too.
+    const forms = secrets().flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]);
+    write(`${redact(formatLogLine(event, format(), new Date()), forms)}\n`);
+  };
 }
