@@ -9,7 +9,9 @@ RUN apt-get update \
  && echo 'SYNC_CHROOT=""' > /etc/default/postfix \
  # The names POSTFIX_<parameter> may set, checked at start without running postconf.
  && mkdir -p /opt/gmail-relay \
- && postconf -d | sed 's/ = .*//; s/ =$//' > /opt/gmail-relay/postfix-parameters
+ && postconf -d | sed 's/ = .*//; s/ =$//' > /opt/gmail-relay/postfix-parameters \
+ # Queue directories in the image, so a new volume starts with them instead of a repair.
+ && postfix set-permissions
 
 # One bundled file: no npm install in the image.
 COPY entrypoint.cjs /opt/gmail-relay/entrypoint.cjs

@@ -2,6 +2,8 @@
 export type TlsLevel = 'secure' | 'encrypt';
 export type InetProtocols = 'ipv4' | 'ipv6' | 'all';
 export type LogFormat = 'plain' | 'json';
+/** on: check the relay at start and report it; strict: refuse to start when it fails; off: skip. */
+export type PreflightMode = 'on' | 'strict' | 'off';
 
 export interface Credentials {
   readonly user: string;
@@ -44,6 +46,13 @@ export interface Config {
   readonly messageSizeLimit: number;
   readonly inetProtocols: InetProtocols;
   readonly logFormat: LogFormat;
+  /** Seconds between retries of deferred mail. */
+  readonly queueRetrySeconds: number;
+  /** Seconds SIGTERM waits for queued mail to be delivered before stopping Postfix. */
+  readonly shutdownGraceSeconds: number;
+  /** Port of the HTTP health/metrics server; undefined means off. */
+  readonly healthPort: number | undefined;
+  readonly preflight: PreflightMode;
 }
 
 /** Facts about the machine that defaults depend on; gathered by main.ts so config stays pure. */

@@ -19,6 +19,10 @@ export const ENV = {
   messageSizeLimit: 'MESSAGE_SIZE_LIMIT',
   inetProtocols: 'INET_PROTOCOLS',
   logFormat: 'LOG_FORMAT',
+  queueRetry: 'QUEUE_RETRY',
+  shutdownGrace: 'SHUTDOWN_GRACE',
+  healthPort: 'HEALTH_PORT',
+  preflight: 'PREFLIGHT',
 } as const;
 
 /** POSTFIX_<parameter>=value sets any main.cf parameter, applied last. */

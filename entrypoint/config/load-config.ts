@@ -3,7 +3,7 @@ import type { Config, Credentials, HostFacts } from './config.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { ENV, GMAIL_HOST, GMAIL_SIZE_LIMIT, SYSTEM_CA_FILE } from './env-names.js';
 import { resolveSecretFiles, type Env, type ReadTextFile } from './resolve-secret-files.js';
-import { domainList, emailAddress, hostName, ipAddress, networkList, oneOf, port, positiveInteger, text, yesNo } from './validators.js';
+import { domainList, emailAddress, hostName, ipAddress, networkList, oneOf, port, positiveInteger, text, wholeNumber, yesNo } from './validators.js';
 import { parseParameterOverrides } from './parameter-overrides.js';
 import { parseCidr } from './cidr.js';
 import { findQuotedValues } from './quoted-values.js';
@@ -38,6 +38,10 @@ function envSpecs(facts: HostFacts) {
     [ENV.messageSizeLimit]: positiveInteger({ default: GMAIL_SIZE_LIMIT }),
     [ENV.inetProtocols]: oneOf(['ipv4', 'ipv6', 'all'] as const)({ default: 'ipv4' }),
     [ENV.logFormat]: oneOf(['plain', 'json'] as const)({ default: 'plain' }),
+    [ENV.queueRetry]: positiveInteger({ default: 60 }),
+    [ENV.shutdownGrace]: wholeNumber({ default: 8 }),
+    [ENV.healthPort]: port({ default: undefined }),
+    [ENV.preflight]: oneOf(['on', 'strict', 'off'] as const)({ default: 'on' }),
   };
 }
 
@@ -102,6 +106,10 @@ export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadText
     messageSizeLimit: values[ENV.messageSizeLimit],
     inetProtocols: values[ENV.inetProtocols],
     logFormat: values[ENV.logFormat],
+    queueRetrySeconds: values[ENV.queueRetry],
+    shutdownGraceSeconds: values[ENV.shutdownGrace],
+    healthPort: values[ENV.healthPort],
+    preflight: values[ENV.preflight],
   };
   return { config, warnings };
 }

@@ -24,6 +24,11 @@ export const port = makeValidator<number>((input) => {
   return Number(input);
 });
 
+export const wholeNumber = makeValidator<number>((input) => {
+  if (!/^\d{1,9}$/.test(input)) throw new Error('must be a whole number of seconds, 0 or more');
+  return Number(input);
+});
+
 export const positiveInteger = makeValidator<number>((input) => {
   if (!/^\d{1,15}$/.test(input) || Number(input) < 1) throw new Error('must be a whole number greater than 0');
   return Number(input);

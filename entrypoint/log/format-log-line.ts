@@ -35,6 +35,31 @@ function describe(event: LogEvent): Entry {
       return postfixEntry(event.line);
     case 'postfix-started':
       return { level: 'info', program: PROGRAM, message: `postfix started (pid ${event.pid})` };
+    case 'spool-repaired':
+      return { level: 'warning', program: PROGRAM, message: `repaired the mail spool (postfix set-permissions): ${event.directories.join(', ')}` };
+    case 'reloading':
+      return { level: 'info', program: PROGRAM, message: `reloading the configuration (${event.reason})` };
+    case 'reloaded':
+      return { level: 'info', program: PROGRAM, message: 'configuration reloaded; deferred mail is retried now' };
+    case 'reload-rejected':
+      return {
+        level: 'error',
+        program: PROGRAM,
+        message: `new configuration refused, the running one stays:\n${event.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+        fields: { problems: event.problems },
+      };
+    case 'draining':
+      return {
+        level: 'info',
+        program: PROGRAM,
+        message: `no longer taking mail; delivering ${event.queued} queued message(s) for up to ${event.graceSeconds} s`,
+      };
+    case 'drained':
+      return {
+        level: event.remaining === 0 ? 'info' : 'warning',
+        program: PROGRAM,
+        message: event.remaining === 0 ? 'queue empty' : `${event.remaining} message(s) stay queued in the spool for the next start`,
+      };
     case 'stopping':
       return { level: 'info', program: PROGRAM, message: `${event.signal} received: stopping postfix` };
     case 'stopped':

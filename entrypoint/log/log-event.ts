@@ -8,7 +8,13 @@ export type LogEvent =
   | { readonly kind: 'config-invalid'; readonly problems: readonly ConfigProblem[] }
   | { readonly kind: 'postfix-line'; readonly line: string }
   | { readonly kind: 'postfix-started'; readonly pid: number }
+  | { readonly kind: 'spool-repaired'; readonly directories: readonly string[] }
+  | { readonly kind: 'reloading'; readonly reason: string }
+  | { readonly kind: 'reloaded' }
+  | { readonly kind: 'reload-rejected'; readonly problems: readonly ConfigProblem[] }
   | { readonly kind: 'stopping'; readonly signal: string }
+  | { readonly kind: 'draining'; readonly queued: number; readonly graceSeconds: number }
+  | { readonly kind: 'drained'; readonly remaining: number }
   | { readonly kind: 'stopped'; readonly exitCode: number }
   | { readonly kind: 'postfix-died'; readonly code: number | null; readonly signal: string | null }
   | { readonly kind: 'fatal'; readonly message: string };

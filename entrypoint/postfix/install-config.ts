@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PostfixError } from './postfix-error.js';
 import { runCommand } from './run-command.js';
@@ -28,11 +28,11 @@ export async function installConfig(rendered: RenderedConfig, paths: InstallPath
   try {
     await chmod(staging, 0o700);
     const staged = (name: string) => join(staging, name);
-    await writeFile(staged('main.cf'), rendered.mainCf, { mode: 0o644 });
-    await writeFile(staged('master.cf'), rendered.masterCf, { mode: 0o644 });
+    await writeSettled(staged('main.cf'), rendered.mainCf, 0o644);
+    await writeSettled(staged('master.cf'), rendered.masterCf, 0o644);
     const mapName = basename(paths.saslMapPath);
     if (rendered.saslMap !== undefined) {
-      await writeFile(staged(mapName), rendered.saslMap, { mode: 0o600 });
+      await writeSettled(staged(mapName), rendered.saslMap, 0o600);
       await postmap(paths.saslMapType, staged(mapName));
       await chmod(staged(`${mapName}.db`), 0o600);
     }
@@ -51,6 +51,17 @@ export async function installConfig(rendered: RenderedConfig, paths: InstallPath
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Postfix re-reads a configuration file, sleeping a second each time, until its mtime is two
+ * seconds old (util/load_file.c): that alone cost two seconds per start. Our files are complete
+ * when renamed into place, so they are dated in the past.
+ */
+async function writeSettled(path: string, content: string, mode: number): Promise<void> {
+  await writeFile(path, content, { mode });
+  const settled = new Date(Date.now() - 10_000);
+  await utimes(path, settled, settled);
 }
 
 async function postmap(type: string, path: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../log/logger.js';
+import { PostfixError } from './postfix-error.js';
 import { runCommand } from './run-command.js';
 
 export interface PostfixExit {
@@ -21,11 +22,14 @@ export class PostfixSupervisor {
   constructor(private readonly log: Logger) {}
 
   start(): Promise<PostfixExit> {
-    // maillog_file = /dev/stdout: postlogd inherits this pipe, so every Postfix line arrives here.
+    // Postfix itself logs through the maillog pipe; this only carries what its scripts print.
     const child = spawn('postfix', ['start-fg'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => this.log({ kind: 'postfix-line', line }));
+      createInterface({ input: stream }).on('line', (line) => {
+        // The start-fg shell reports master's SIGTERM from `postfix stop` as "Terminated".
+        if (!(this.stopRequested && line.trim() === 'Terminated')) this.log({ kind: 'postfix-line', line });
+      });
     }
     if (child.pid !== undefined) this.log({ kind: 'postfix-started', pid: child.pid });
     return new Promise((resolve) => {
@@ -37,14 +41,24 @@ export class PostfixSupervisor {
     });
   }
 
-  /** `postfix stop` lets master finish its children's work in progress and remove its pid file. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Re-reads main.cf and master.cf; listeners stay open, so no connection is refused. */
+  async reload(): Promise<void> {
+    const result = await runCommand('postfix', ['reload'], 10_000);
+    if (result.exitCode !== 0) throw new PostfixError('POSTFIX_START_FAILED', `postfix reload failed: ${result.stderr.trim()}`);
+  }
+
+  /** `postfix stop` lets master's children finish what they are doing and removes its pid file. */
   async stop(): Promise<void> {
     if (this.stopRequested) return;
     this.stopRequested = true;
     const result = await runCommand('postfix', ['stop'], 10_000);
-    if (result.exitCode !== 0 && this.child?.exitCode === null) {
+    if (result.exitCode !== 0 && this.running) {
       this.log({ kind: 'warning', message: `postfix stop failed (${result.stderr.trim()}); sending SIGTERM` });
-      this.child.kill('SIGTERM');
+      this.child?.kill('SIGTERM');
     }
   }
 }

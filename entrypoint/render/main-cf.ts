@@ -36,6 +36,9 @@ export function renderMainCfSettings(config: Config): Setting[] {
     ...(relay.wrapperMode ? [['smtp_tls_wrappermode', 'yes'] as const] : []),
     ...(relay.credentials ? saslSettings() : []),
     ...senderSettings(config),
+    ...queueSettings(config),
+    // Client host names are not needed to relay for trusted networks; skipping the lookup saves a DNS wait per connection.
+    ['smtpd_peername_lookup', 'no'],
     ['maillog_file', MAILLOG_PIPE_PATH],
   ];
   // POSTFIX_* overrides come last and replace a setting of the same name rather than repeat it.
@@ -45,6 +48,19 @@ export function renderMainCfSettings(config: Config): Setting[] {
     ...config.overrides.map((override) => [override.name, override.value] as const),
   ];
   return merged.map(([name, value]) => [name, checkPostfixValue(name, value)] as const);
+}
+
+function queueSettings(config: Config): Setting[] {
+  const retry = config.queueRetrySeconds;
+  return [
+    // A relay's mail should not wait Postfix's default 5-minute-to-hours backoff once Gmail is back.
+    ['queue_run_delay', `${retry}s`],
+    ['minimal_backoff_time', `${retry}s`],
+    ['maximal_backoff_time', `${retry * 8}s`],
+    // Gmail's daily quota (550 5.4.5) lifts within a day: keep such mail queued instead of bouncing it.
+    // $$ is main.cf's escape for a literal $ (the regexp's $1).
+    ['smtp_delivery_status_filter', 'regexp:{ {/^5\\.4\\.5(.*)/ 4.4.5$$1} }'],
+  ];
 }
 
 function senderSettings(config: Config): Setting[] {

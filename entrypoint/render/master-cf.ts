@@ -30,10 +30,13 @@ const SERVICES: readonly Service[] = [
   ['postlog', 'unix-dgram', 'n', '-', '-', '1', 'postlogd'],
 ];
 
-/** The whole master.cf: the SMTP listener on SMTP_PORT plus Postfix's internal services. */
-export function renderMasterCf(config: Config): string {
+/**
+ * The whole master.cf: the SMTP listener on SMTP_PORT plus Postfix's internal services.
+ * Without the listener (shutting down), queued mail is still delivered but no new mail is taken.
+ */
+export function renderMasterCf(config: Config, options: { listening: boolean } = { listening: true }): string {
   const listener: Service = [String(config.listen.port), 'inet', 'n', '-', '-', '-', 'smtpd'];
-  const rows = [listener, ...SERVICES].map(([name, type, priv, unpriv, wakeup, maxproc, command]) =>
+  const rows = [...(options.listening ? [listener] : []), ...SERVICES].map(([name, type, priv, unpriv, wakeup, maxproc, command]) =>
     [name.padEnd(10), type.padEnd(10), priv.padEnd(7), unpriv.padEnd(7), 'n'.padEnd(7), wakeup.padEnd(7), maxproc.padEnd(7), command].join(' '),
   );
   return [
