@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { formatCidr, networkOf, parseCidr } from './config/cidr.js';
 import type { HostFacts } from './config/config.js';
+import { checkCommand } from './commands/check.js';
 import { healthcheck } from './commands/healthcheck.js';
 import { printConfig } from './commands/print-config.js';
 import { runRelay } from './commands/run.js';
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, (runtime: Runtime) => number | Promise<number>> =
   run: runRelay,
   'print-config': printConfig,
   healthcheck,
+  check: checkCommand,
 };
 
 /** Subnets of the container's own interfaces (link-local excluded: it needs a zone to route). */

@@ -1,17 +1,15 @@
-import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { probeListener, probeTarget } from '../postfix/probe-listener.js';
 import { EXIT_FAILURE, EXIT_OK, type Runtime } from './runtime.js';
 
 const MASTER_PID_FILE = '/var/spool/postfix/pid/master.pid';
-const BANNER_TIMEOUT_MS = 2_000;
 
-/** Healthy only if master is alive and the listener greets with 220 within 2 s. Quiet on success. */
+/** Docker's HEALTHCHECK: healthy only if master is alive and the listener greets with 220 within 2 s. Quiet on success. */
 export async function healthcheck(runtime: Runtime): Promise<number> {
+  // Only the two listening settings are read: a health probe must not fail on unrelated configuration.
   const port = Number(runtime.env['SMTP_PORT'] ?? 25);
-  const bind = runtime.env['SMTP_BIND'];
-  // A wildcard listener is reachable on loopback.
-  const host = bind === undefined || bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind;
-  const problem = (await checkMaster()) ?? (await checkBanner(host, port));
+  const host = probeTarget(runtime.env['SMTP_BIND']);
+  const problem = (await checkMaster()) ?? (await probeListener(host, port));
   if (problem === undefined) return EXIT_OK;
   runtime.writeStderr(`unhealthy: ${problem}\n`);
   return EXIT_FAILURE;
@@ -26,26 +24,4 @@ async function checkMaster(): Promise<string | undefined> {
   } catch {
     return `postfix master (pid ${pid}) is not running`;
   }
-}
-
-function checkBanner(host: string, port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    let received = '';
-    const finish = (problem: string | undefined) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(problem);
-    };
-    const timer = setTimeout(() => finish(`no 220 greeting from ${host}:${port} within ${BANNER_TIMEOUT_MS} ms`), BANNER_TIMEOUT_MS);
-    socket.on('data', (chunk) => {
-      received += chunk.toString('latin1');
-      if (!received.includes('\n')) return;
-      if (received.startsWith('220')) {
-        socket.end('QUIT\r\n');
-        finish(undefined);
-      } else finish(`unexpected greeting from ${host}:${port}: ${received.trim()}`);
-    });
-    socket.on('error', (error) => finish(`cannot connect to ${host}:${port}: ${error.message}`));
-  });
 }

@@ -9,6 +9,11 @@ import { prepareSpool } from '../postfix/prepare-spool.js';
 import { countQueuedMessages, flushQueue } from '../postfix/queue.js';
 import { PostfixSupervisor } from '../postfix/supervisor.js';
 import { relayhostOf } from '../render/main-cf.js';
+import { checkReadiness, startHealthServer, type HealthServer } from '../health/health-server.js';
+import { RelayMetrics } from '../health/relay-metrics.js';
+import { parsePostfixLine } from '../log/parse-postfix-line.js';
+import { isProbeLogLine, probeListener, probeTarget } from '../postfix/probe-listener.js';
+import { checkRelay } from '../preflight/check-relay.js';
 import { MAILLOG_PIPE_PATH, POSTFIX_CONFIG_DIR, SASL_MAP_PATH, SASL_MAP_TYPE } from '../render/paths.js';
 import { renderAll } from './render-all.js';
 import { EXIT_BAD_CONFIG, EXIT_FAILURE, EXIT_OK, type Runtime } from './runtime.js';
@@ -54,7 +59,12 @@ export async function runRelay(runtime: Runtime): Promise<number> {
   loaded.warnings.forEach((message) => log({ kind: 'warning', message }));
   log({ kind: 'config-summary', summary: summarize(loaded.config) });
 
-  const maillog = await openMaillogPipe(MAILLOG_PIPE_PATH, (line) => log({ kind: 'postfix-line', line }));
+  const metrics = new RelayMetrics();
+  const maillog = await openMaillogPipe(MAILLOG_PIPE_PATH, (line) => {
+    if (isProbeLogLine(line)) return;
+    metrics.observe(parsePostfixLine(line), new Date());
+    log({ kind: 'postfix-line', line });
+  });
   try {
     try {
       await installConfig(renderAll(loaded.config), INSTALL_PATHS);
@@ -64,12 +74,25 @@ export async function runRelay(runtime: Runtime): Promise<number> {
       log({ kind: 'fatal', message: (error as Error).message });
       return EXIT_FAILURE;
     }
+    if (loaded.config.preflight === 'strict') {
+      const result = await checkRelay(loaded.config, { readTextFile: runtime.readTextFile });
+      log({ kind: 'preflight', ok: result.ok, message: result.ok ? result.detail : result.message });
+      if (!result.ok) {
+        log({ kind: 'fatal', message: 'PREFLIGHT=strict: not starting without a working relay' });
+        return EXIT_FAILURE;
+      }
+      metrics.setPreflight({ ok: true, message: result.detail, at: new Date() });
+    }
     if (stopSignal !== undefined) return EXIT_OK;
 
-    relay = new RunningRelay(runtime, log, loaded.config, remember);
+    relay = new RunningRelay(runtime, log, loaded.config, remember, metrics);
+    const exited = relay.run();
+    const health = await relay.startHealthServer();
+    if (loaded.config.preflight === 'on') void relay.preflight();
     const stopWatching = watchSecretFiles(secretFilePaths(runtime.env), (path) => void relay?.reload(`${path} changed`));
-    const exit = await relay.run();
+    const exit = await exited;
     stopWatching();
+    await health?.close();
     if (!exit.requested) {
       log({ kind: 'postfix-died', code: exit.code, signal: exit.signal });
       return EXIT_FAILURE;
@@ -92,12 +115,39 @@ class RunningRelay {
     private readonly log: Logger,
     private config: Config,
     private readonly remember: (loaded: LoadedConfig) => void,
+    private readonly metrics: RelayMetrics,
   ) {
     this.supervisor = new PostfixSupervisor(log);
+    if (config.preflight === 'off') metrics.setPreflight({ ok: true, message: 'skipped (PREFLIGHT=off)', at: new Date() });
   }
 
   run() {
     return this.supervisor.start();
+  }
+
+  /** Logs in to the relay once, in the background: a failure is reported, mail is still queued. */
+  async preflight(): Promise<void> {
+    const result = await checkRelay(this.config, { readTextFile: this.runtime.readTextFile });
+    this.log({ kind: 'preflight', ok: result.ok, message: result.ok ? result.detail : result.message });
+    this.metrics.setPreflight({ ok: result.ok, message: result.ok ? result.detail : result.message, at: new Date() });
+  }
+
+  async startHealthServer(): Promise<HealthServer | undefined> {
+    const { healthPort, listen } = this.config;
+    if (healthPort === undefined) return undefined;
+    const host = listen.bind ?? '0.0.0.0';
+    const server = await startHealthServer({
+      host,
+      port: healthPort,
+      isAlive: () => this.supervisor.running,
+      isReady: () => checkReadiness(() => probeListener(probeTarget(this.config.listen.bind), this.config.listen.port), () => this.metrics.relayCheck()),
+      metrics: async () => {
+        this.metrics.setQueueLength(await countQueuedMessages());
+        return this.metrics.renderPrometheus();
+      },
+    });
+    this.log({ kind: 'health-server', address: `${host}:${server.port}` });
+    return server;
   }
 
   reload(reason: string): Promise<void> {
@@ -124,6 +174,7 @@ class RunningRelay {
       // Mail deferred under the old settings (a wrong password, say) goes out now.
       await flushQueue();
       this.log({ kind: 'reloaded' });
+      if (this.config.preflight !== 'off') void this.preflight();
     } catch (error) {
       this.log({ kind: 'fatal', message: `reload failed: ${(error as Error).message}` });
     }

@@ -1,8 +1,11 @@
 import type { LogFormat } from '../config/config.js';
 import { formatProblem } from '../config/config-error.js';
 import type { LogEvent, LogLevel } from './log-event.js';
+import { parsePostfixLine } from './parse-postfix-line.js';
 
 const PROGRAM = 'gmail-relay';
+/** Every JSON line has these; an event's own fields may not overwrite them. */
+const RESERVED_FIELDS = new Set(['time', 'level', 'program', 'message']);
 
 interface Entry {
   readonly level: LogLevel;
@@ -35,6 +38,14 @@ function describe(event: LogEvent): Entry {
       return postfixEntry(event.line);
     case 'postfix-started':
       return { level: 'info', program: PROGRAM, message: `postfix started (pid ${event.pid})` };
+    case 'preflight':
+      return {
+        level: event.ok ? 'info' : 'warning',
+        program: PROGRAM,
+        message: event.ok ? `relay check passed: ${event.message}` : `relay check failed: ${event.message}; mail is accepted and queued meanwhile`,
+      };
+    case 'health-server':
+      return { level: 'info', program: PROGRAM, message: `health server on http://${event.address} (/healthz, /readyz, /metrics)` };
     case 'spool-repaired':
       return { level: 'warning', program: PROGRAM, message: `repaired the mail spool (postfix set-permissions): ${event.directories.join(', ')}` };
     case 'reloading':
@@ -75,13 +86,16 @@ function describe(event: LogEvent): Entry {
   }
 }
 
-/** "Dec  3 17:00:00 host postfix/smtp[42]: warning: ..." → program and message. */
+/** A Postfix line as program, level and message; deliveries also as fields, for JSON consumers. */
 function postfixEntry(line: string): Entry {
-  const match = /^\w{3} [ \d]\d [\d:]{8} \S+ ([\w/.-]+)\[\d+\]: (.*)$/.exec(line);
-  const program = match?.[1] ?? 'postfix';
-  const message = match?.[2] ?? line;
-  const level: LogLevel = /^(fatal|panic|error):/.test(message) ? 'error' : message.startsWith('warning:') ? 'warning' : 'info';
-  return { level, program, message };
+  const { program, level, message, queueId, delivery } = parsePostfixLine(line);
+  const fields = {
+    ...(queueId !== undefined ? { queue_id: queueId } : {}),
+    ...(delivery !== undefined
+      ? { recipient: delivery.recipient, relay: delivery.relay, delay: delivery.delay, dsn: delivery.dsn, status: delivery.status, reply: delivery.reply }
+      : {}),
+  };
+  return { level, program, message, fields };
 }
 
 export function formatLogLine(event: LogEvent, format: LogFormat, now: Date): string {
@@ -91,5 +105,6 @@ export function formatLogLine(event: LogEvent, format: LogFormat, now: Date): st
     return `${PROGRAM}: ${entry.level === 'info' ? '' : `${entry.level}: `}${entry.message}`;
   }
   const { level, program, message, fields } = describe(event);
-  return JSON.stringify({ time: now.toISOString(), level, program, message, ...fields });
+  const extra = Object.fromEntries(Object.entries(fields ?? {}).filter(([key]) => !RESERVED_FIELDS.has(key)));
+  return JSON.stringify({ time: now.toISOString(), level, program, message, ...extra });
 }

@@ -8,6 +8,8 @@ export type LogEvent =
   | { readonly kind: 'config-invalid'; readonly problems: readonly ConfigProblem[] }
   | { readonly kind: 'postfix-line'; readonly line: string }
   | { readonly kind: 'postfix-started'; readonly pid: number }
+  | { readonly kind: 'preflight'; readonly ok: boolean; readonly message: string }
+  | { readonly kind: 'health-server'; readonly address: string }
   | { readonly kind: 'spool-repaired'; readonly directories: readonly string[] }
   | { readonly kind: 'reloading'; readonly reason: string }
   | { readonly kind: 'reloaded' }
