@@ -29,14 +29,15 @@ export function probeListener(host: string, port: number, timeoutMs = 2_000): Pr
       resolve(problem);
     };
     const timer = setTimeout(() => finish(`no 220 greeting from ${host}:${port} within ${timeoutMs} ms`), timeoutMs);
-    socket.on('data', (chunk) => {
+    const onData = (chunk: Buffer) => {
       received += chunk.toString('latin1');
       if (!received.includes('\n')) return;
+      socket.off('data', onData);
       if (!received.startsWith('220')) return finish(`unexpected greeting from ${host}:${port}: ${received.trim()}`);
-      // A polite QUIT, so smtpd logs no "lost connection" for the probe.
-      socket.end('QUIT\r\n');
-      socket.once('close', () => finish(undefined));
-    });
+      // A polite QUIT, so smtpd logs no "lost connection" for the probe; the reply is not awaited.
+      socket.end('QUIT\r\n', () => finish(undefined));
+    };
+    socket.on('data', onData);
     socket.on('error', (error) => finish(`cannot connect to ${host}:${port}: ${error.message}`));
   });
 }

@@ -103,12 +103,21 @@ function ignoreMissing(error: { statusCode?: number }): void {
   if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
 }
 
-/** Removes containers a crashed earlier run left behind. */
+/** Removes containers (and then volumes) a crashed earlier run left behind. */
 export async function sweepContainers(docker: Dockerode, owner?: string): Promise<number> {
   const filters = { label: [owner ? `${CONTAINER_LABEL}=${owner}` : CONTAINER_LABEL] };
   const leftovers = await docker.listContainers({ all: true, filters });
   await Promise.all(leftovers.map((info) => docker.getContainer(info.Id).remove({ force: true, v: true }).catch(ignoreMissing)));
+  const { Volumes: volumes } = await docker.listVolumes({ filters });
+  await Promise.all((volumes ?? []).map((volume) => docker.getVolume(volume.Name).remove().catch(ignoreMissing)));
   return leftovers.length;
+}
+
+/** A named spool volume that outlives one container, as a user's would. */
+export async function createSpoolVolume(docker: Dockerode, owner: string): Promise<{ name: string; remove(): Promise<void> }> {
+  const volume = await docker.createVolume({ Name: `gmail-relay-test-${owner}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`, Labels: { [CONTAINER_LABEL]: owner } });
+  const name = (volume as unknown as { name?: string; Name?: string }).name ?? (volume as unknown as { Name: string }).Name;
+  return { name, remove: () => docker.getVolume(name).remove().catch(ignoreMissing) };
 }
 
 /** Polls until the listener greets with 220; returns the milliseconds it took. */

@@ -14,6 +14,8 @@ const CA_IN_CONTAINER = '/run/gmail-relay-test/ca.pem';
 /** A fake Gmail on its own loopback address at port 587, and the CA that vouches for it. */
 export interface Upstream {
   readonly address: string;
+  /** Starts another fake on the same address and certificate, e.g. after closing one ("the relay is back"). */
+  restart?(options?: Partial<FakeGmailOptions>): Promise<FakeGmail>;
   /** The name the relay reaches the fake by (through --add-host). */
   readonly hostname: string;
   readonly ca: TestCa;
@@ -31,21 +33,29 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   const hostnames = options.hostnames ?? ['smtp.gmail.com'];
   const ca = await createTestCa(dir, hostnames);
   const address = options.host ?? randomLoopbackAddress();
-  const fake = await startFakeGmail({
-    host: address,
-    port: options.mode === 'implicit-tls' ? 465 : 587,
-    key: ca.keyPem,
-    cert: ca.certPem,
-    credentials: { user: TEST_USER, pass: TEST_PASS },
-    ...options,
-  });
+  const start = (overrides: Partial<FakeGmailOptions> = {}) =>
+    startFakeGmail({
+      host: address,
+      port: options.mode === 'implicit-tls' ? 465 : 587,
+      key: ca.keyPem,
+      cert: ca.certPem,
+      credentials: { user: TEST_USER, pass: TEST_PASS },
+      ...options,
+      ...overrides,
+    });
+  const fakes = [await start()];
   return {
     address,
     hostname: hostnames[0]!,
     ca,
-    fake,
+    fake: fakes[0]!,
+    restart: async (overrides) => {
+      const fake = await start(overrides);
+      fakes.push(fake);
+      return fake;
+    },
     close: async () => {
-      await fake.close();
+      await Promise.all(fakes.map((fake) => fake.close()));
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -86,7 +96,9 @@ export async function startRelay(
     binds: [`${upstream.ca.caFile}:${CA_IN_CONTAINER}:ro`, ...(extra.binds ?? [])],
     ...(extra.owner ? { owner: extra.owner } : {}),
   });
-  if (extra.waitReady === false) return { relay, port, readyMs: NaN };
+  const password = 'GMAIL_PASS' in env ? (env['GMAIL_PASS'] ?? env['RELAY_PASS']) : TEST_PASS;
+  const guarded = guardAgainstLeaks(relay, password);
+  if (extra.waitReady === false) return { relay: guarded, port, readyMs: NaN };
   try {
     await waitForBanner('127.0.0.1', port, 30_000, async () => (await relay.container.inspect()).State.Running);
   } catch (error) {
@@ -94,7 +106,27 @@ export async function startRelay(
     await relay.remove();
     throw new Error(`${(error as Error).message}\ncontainer log:\n${logs}`);
   }
-  return { relay, port, readyMs: Date.now() - started };
+  return { relay: guarded, port, readyMs: Date.now() - started };
+}
+
+/** The forms in which a password crosses the wire: raw, and base64 as AUTH LOGIN and AUTH PLAIN send it. */
+export function passwordForms(user: string, pass: string): string[] {
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  return [pass, base64(pass), base64(`\0${user}\0${pass}`)];
+}
+
+/** Every relay a test starts is checked on removal: no form of its password may be in its log. */
+function guardAgainstLeaks(relay: RelayContainer, pass: string | undefined): RelayContainer {
+  if (pass === undefined || pass.length < 4) return relay;
+  return {
+    ...relay,
+    remove: async () => {
+      const logs = await relay.logs().catch(() => '');
+      await relay.remove();
+      const leaked = passwordForms(TEST_USER, pass).filter((form) => logs.includes(form));
+      if (leaked.length > 0) throw new Error(`the relay's log contains its password (${leaked.length} form(s)):\n${logs}`);
+    },
+  };
 }
 
 function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
