@@ -7,6 +7,7 @@ import { healthcheck } from './commands/healthcheck.js';
 import { printConfig } from './commands/print-config.js';
 import { runRelay } from './commands/run.js';
 import { EXIT_FAILURE, type Runtime } from './commands/runtime.js';
+import { createBatchedWriter } from './log/batched-writer.js';
 
 const COMMANDS: Record<string, (runtime: Runtime) => number | Promise<number>> = {
   run: runRelay,
@@ -36,6 +37,9 @@ function postfixParameters(): Set<string> {
   return new Set(text.split('\n').filter((name) => name !== ''));
 }
 
+// Synchronous writes (a pipe, on Linux) batched per event-loop turn: one write per burst of lines, and nothing lost at exit.
+const stdout = createBatchedWriter((chunk) => process.stdout.write(chunk));
+
 async function main(): Promise<number> {
   const name = process.argv[2] ?? 'run';
   const command = COMMANDS[name];
@@ -48,7 +52,7 @@ async function main(): Promise<number> {
     env: process.env,
     facts,
     readTextFile: (path) => readFileSync(path, 'utf8'),
-    writeStdout: (text) => process.stdout.write(text),
+    writeStdout: stdout.write,
     writeStderr: (text) => process.stderr.write(text),
     onSignal: (signal, handler) => process.on(signal, handler),
   };
@@ -57,9 +61,13 @@ async function main(): Promise<number> {
 
 // Exit explicitly: a stopped relay must not linger on a leftover handle (stdout is synchronous on Linux).
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    stdout.flush();
+    process.exit(code);
+  },
   (error: unknown) => {
     process.stderr.write(`gmail-relay: ${(error as Error).stack ?? String(error)}\n`);
+    stdout.flush();
     process.exit(EXIT_FAILURE);
   },
 );

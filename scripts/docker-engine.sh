@@ -54,7 +54,7 @@ import_base_image() {
   debootstrap --variant=minbase trixie "$rootfs" >"$state_dir/debootstrap.log" 2>&1 \
     || { tail -20 "$state_dir/debootstrap.log" >&2; exit 1; }
   # Same cleanup as the official slim image: no apt lists or caches in the base layer.
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
   tar -C "$rootfs" -c . | docker import - "$base_image" >/dev/null
   rm -rf "$rootfs"
 }

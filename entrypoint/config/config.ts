@@ -53,6 +53,8 @@ export interface Config {
   /** Port of the HTTP health/metrics server; undefined means off. */
   readonly healthPort: number | undefined;
   readonly preflight: PreflightMode;
+  /** Messages per minute to the relay (1-60); undefined means as fast as the relay takes them. */
+  readonly rateLimitPerMinute: number | undefined;
 }
 
 /** Facts about the machine that defaults depend on; gathered by main.ts so config stays pure. */

@@ -23,6 +23,7 @@ export const ENV = {
   shutdownGrace: 'SHUTDOWN_GRACE',
   healthPort: 'HEALTH_PORT',
   preflight: 'PREFLIGHT',
+  rateLimit: 'RATE_LIMIT',
 } as const;
 
 /** POSTFIX_<parameter>=value sets any main.cf parameter, applied last. */

@@ -3,7 +3,7 @@ import type { Config, Credentials, HostFacts } from './config.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { ENV, GMAIL_HOST, GMAIL_SIZE_LIMIT, SYSTEM_CA_FILE } from './env-names.js';
 import { resolveSecretFiles, type Env, type ReadTextFile } from './resolve-secret-files.js';
-import { domainList, emailAddress, hostName, ipAddress, networkList, oneOf, port, positiveInteger, text, wholeNumber, yesNo } from './validators.js';
+import { domainList, emailAddress, hostName, ipAddress, networkList, oneOf, port, positiveInteger, text, wholeNumber, yesNo, messagesPerMinute } from './validators.js';
 import { parseParameterOverrides } from './parameter-overrides.js';
 import { parseCidr } from './cidr.js';
 import { findQuotedValues } from './quoted-values.js';
@@ -42,6 +42,7 @@ function envSpecs(facts: HostFacts) {
     [ENV.shutdownGrace]: wholeNumber({ default: 8 }),
     [ENV.healthPort]: port({ default: undefined }),
     [ENV.preflight]: oneOf(['on', 'strict', 'off'] as const)({ default: 'on' }),
+    [ENV.rateLimit]: messagesPerMinute({ default: undefined }),
   };
 }
 
@@ -110,6 +111,7 @@ export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadText
     shutdownGraceSeconds: values[ENV.shutdownGrace],
     healthPort: values[ENV.healthPort],
     preflight: values[ENV.preflight],
+    rateLimitPerMinute: values[ENV.rateLimit],
   };
   return { config, warnings };
 }

@@ -97,3 +97,11 @@ export const domainList = makeValidator<readonly string[]>((input) => {
   if (malformed.length > 0) throw new Error(`has entries that are not domain names: ${malformed.join(', ')} (write e.g. example.com)`);
   return items;
 });
+
+/** Postfix spaces deliveries in whole seconds, so the finest pace is one a second. */
+export const messagesPerMinute = makeValidator<number>((input) => {
+  if (!/^\d{1,2}$/.test(input) || Number(input) < 1 || Number(input) > 60) {
+    throw new Error('must be a number of messages per minute from 1 to 60 (Postfix spaces deliveries by whole seconds)');
+  }
+  return Number(input);
+});

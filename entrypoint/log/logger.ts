@@ -4,20 +4,39 @@ import type { LogEvent } from './log-event.js';
 
 export type Logger = (event: LogEvent) => void;
 
+const MASK = '********';
+
 /** Every form in which a password could show up in a log: raw, and base64 as AUTH PLAIN/LOGIN send it. */
 export function secretForms(user: string, pass: string): string[] {
   const base64 = (text: string) => Buffer.from(text).toString('base64');
   return [pass, base64(pass), base64(`\0${user}\0${pass}`), base64(`${user}\0${user}\0${pass}`)].filter((form) => form.length >= 4);
 }
 
+/** One regular expression for all secrets, longest first so a form inside another is not half-masked. */
+function compileRedaction(secrets: readonly string[]): RegExp | undefined {
+  const unique = [...new Set(secrets.filter((secret) => secret !== ''))].sort((a, b) => b.length - a.length);
+  if (unique.length === 0) return undefined;
+  return new RegExp(unique.map((secret) => secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+}
+
 export function redact(line: string, secrets: readonly string[]): string {
-  return secrets.reduce((text, secret) => text.split(secret).join('********'), line);
+  const pattern = compileRedaction(secrets);
+  return pattern ? line.replace(pattern, MASK) : line;
 }
 
 export function createLogger(write: (line: string) => void, format: () => LogFormat, secrets: () => readonly string[]): Logger {
+  // Compiled once per change of secrets, not per line: the supervisor logs every Postfix line.
+  let compiledFor = '';
+  let pattern: RegExp | undefined;
   return (event) => {
-    // JSON lines hold the escaped form of a secret (" \ and control characters), so redact that too.
-    const forms = secrets().flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]);
-    write(`${redact(formatLogLine(event, format(), new Date()), forms)}\n`);
+    const current = secrets();
+    const key = current.join('\0');
+    if (key !== compiledFor) {
+      compiledFor = key;
+      // JSON lines hold the escaped form of a secret (" \ and control characters), so redact that too.
+      pattern = compileRedaction(current.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]));
+    }
+    const line = formatLogLine(event, format(), new Date());
+    write(`${pattern ? line.replace(pattern, MASK) : line}\n`);
   };
 }

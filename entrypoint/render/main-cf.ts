@@ -35,6 +35,7 @@ export function renderMainCfSettings(config: Config): Setting[] {
     ['smtp_tls_loglevel', '1'],
     ...(relay.wrapperMode ? [['smtp_tls_wrappermode', 'yes'] as const] : []),
     ...(relay.credentials ? saslSettings() : []),
+    ...connectionReuseSettings(config),
     ...senderSettings(config),
     ...queueSettings(config),
     // Client host names are not needed to relay for trusted networks; skipping the lookup saves a DNS wait per connection.
@@ -48,6 +49,32 @@ export function renderMainCfSettings(config: Config): Setting[] {
     ...config.overrides.map((override) => [override.name, override.value] as const),
   ];
   return merged.map(([name, value]) => [name, checkPostfixValue(name, value)] as const);
+}
+
+/**
+ * One TLS session and one login carry many messages: Gmail throttles repeated logins, and a
+ * handshake plus AUTH per message is most of a delivery's cost (the how-to pays it every time).
+ */
+function connectionReuseSettings(config: Config): Setting[] {
+  const settings: Setting[] = [
+    ['smtp_tls_connection_reuse', 'yes'],
+    ['smtp_connection_cache_destinations', relayhostOf(config)],
+    ['smtp_tls_session_cache_database', 'btree:${data_directory}/smtp_scache'],
+    // tlsproxy warns at every start when its (unused, postscreen-only) server role is off; on, without a certificate, it is quiet.
+    ['tlsproxy_tls_security_level', 'may'],
+    ['tlsproxy_tls_cert_file', 'none'],
+  ];
+  const delay = rateDelaySeconds(config);
+  if (delay !== undefined) {
+    // One delivery at a time, `delay` seconds apart; the idle connection outlives the pause so the login is kept.
+    settings.push(['smtp_destination_rate_delay', `${delay}s`], ['smtp_connection_cache_time_limit', `${delay + 2}s`]);
+  }
+  return settings;
+}
+
+/** RATE_LIMIT is a ceiling: a pace Postfix's whole seconds cannot hit exactly is rounded down (40/min → one every 2 s). */
+export function rateDelaySeconds(config: Config): number | undefined {
+  return config.rateLimitPerMinute === undefined ? undefined : Math.ceil(60 / config.rateLimitPerMinute);
 }
 
 function queueSettings(config: Config): Setting[] {

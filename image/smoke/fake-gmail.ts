@@ -205,6 +205,8 @@ export async function startFakeGmail(options: FakeGmailOptions): Promise<FakeGma
 
   server.on('error', (error) => errors.push(error));
   server.server.on('connection', (socket: Socket) => {
+    // Gmail answers without Nagle's delay; Node's default would hold each reply ~40 ms for the client's delayed ACK.
+    socket.setNoDelay(true);
     stats.connections += 1;
     track(sockets.plain, socket);
   });

@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 
 /** Every container a test or the smoke run makes carries this label, so leftovers can be swept. */
@@ -12,11 +15,15 @@ export interface RelayContainerOptions {
   /** "hostPath:containerPath[:ro]". */
   readonly binds?: readonly string[];
   readonly cmd?: readonly string[];
+  /** Replaces the image's entrypoint (the benchmark's how-to baseline). */
+  readonly entrypoint?: readonly string[];
   readonly owner?: string;
 }
 
 export interface RelayContainer {
   readonly id: string;
+  /** Date.now() just before the start request: where start-up timings count from. */
+  readonly startedAt: number;
   readonly container: Dockerode.Container;
   logs(): Promise<string>;
   /** Polls the log until a line matches; rejects with the whole log on time-out. */
@@ -26,22 +33,36 @@ export interface RelayContainer {
   remove(): Promise<void>;
 }
 
+/**
+ * Host networking would hand containers the host's resolv.conf, whose name server is neither on
+ * loopback nor reachable here: every lookup that falls through /etc/hosts would wait 5 s for it.
+ * Containers get this one instead, so a lookup fails at once and no packet leaves loopback.
+ */
+async function loopbackResolvConf(): Promise<string> {
+  const path = join(tmpdir(), 'gmail-relay-test-resolv.conf');
+  await writeFile(path, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n', { mode: 0o644 });
+  return path;
+}
+
 /** Creates and starts a relay container on the host network (the only network these machines allow). */
 export async function startRelayContainer(docker: Dockerode, options: RelayContainerOptions): Promise<RelayContainer> {
   const container = await docker.createContainer({
     Image: options.image,
     ...(options.cmd ? { Cmd: [...options.cmd] } : {}),
+    ...(options.entrypoint ? { Entrypoint: [...options.entrypoint] } : {}),
     Env: Object.entries(options.env).map(([name, value]) => `${name}=${value}`),
     Labels: { [CONTAINER_LABEL]: options.owner ?? 'smoke' },
     HostConfig: {
       NetworkMode: 'host',
       ExtraHosts: [...(options.extraHosts ?? [])],
-      Binds: [...(options.binds ?? [])],
+      Binds: [`${await loopbackResolvConf()}:/etc/resolv.conf:ro`, ...(options.binds ?? [])],
     },
   });
+  const startedAt = Date.now();
   await container.start();
   return {
     id: container.id,
+    startedAt,
     container,
     logs: () => readLogs(container),
     waitForLog: (pattern, timeoutMs = 15_000) => waitForLog(container, pattern, timeoutMs),

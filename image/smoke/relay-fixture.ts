@@ -81,7 +81,6 @@ export async function startRelay(
   extra: { binds?: string[]; owner?: string; waitReady?: boolean } = {},
 ): Promise<RelayUnderTest> {
   const port = await findFreePort();
-  const started = Date.now();
   const relay = await startRelayContainer(docker, {
     image,
     env: definedOnly({
@@ -106,7 +105,7 @@ export async function startRelay(
     await relay.remove();
     throw new Error(`${(error as Error).message}\ncontainer log:\n${logs}`);
   }
-  return { relay: guarded, port, readyMs: Date.now() - started };
+  return { relay: guarded, port, readyMs: Date.now() - relay.startedAt };
 }
 
 /** The forms in which a password crosses the wire: raw, and base64 as AUTH LOGIN and AUTH PLAIN send it. */

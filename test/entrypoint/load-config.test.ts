@@ -73,6 +73,11 @@ describe('loadConfig defaults (only GMAIL_USER and GMAIL_PASS set)', () => {
       messageSizeLimit: 35882577,
       inetProtocols: 'ipv4',
       logFormat: 'plain',
+      queueRetrySeconds: 60,
+      shutdownGraceSeconds: 8,
+      healthPort: undefined,
+      preflight: 'on',
+      rateLimitPerMinute: undefined,
     });
     expect(warnings).toEqual([]);
   });

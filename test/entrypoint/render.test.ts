@@ -53,6 +53,16 @@ describe('renderMainCf for the Gmail default', () => {
         'smtp_sasl_security_options = noanonymous, noplaintext',
         'smtp_sasl_tls_security_options = noanonymous',
         'smtp_sasl_mechanism_filter = plain, login',
+        'smtp_tls_connection_reuse = yes',
+        'smtp_connection_cache_destinations = [smtp.gmail.com]:587',
+        'smtp_tls_session_cache_database = btree:${data_directory}/smtp_scache',
+        'tlsproxy_tls_security_level = may',
+        'tlsproxy_tls_cert_file = none',
+        'queue_run_delay = 60s',
+        'minimal_backoff_time = 60s',
+        'maximal_backoff_time = 480s',
+        'smtp_delivery_status_filter = regexp:{ {/^5\\.4\\.5(.*)/ 4.4.5$$1} }',
+        'smtpd_peername_lookup = no',
         'maillog_file = /var/run/gmail-relay/maillog',
         '',
       ].join('\n'),
@@ -66,6 +76,19 @@ describe('renderMainCf for the Gmail default', () => {
   it('lists every setting once', () => {
     const names = renderMainCfSettings(configFrom(GMAIL)).map(([name]) => name);
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('RATE_LIMIT', () => {
+  it('spaces deliveries by whole seconds, rounding the pace down, and keeps the connection over the pause', () => {
+    expect(settingsMap(configFrom({ ...GMAIL, RATE_LIMIT: '30' })).get('smtp_destination_rate_delay')).toBe('2s');
+    expect(settingsMap(configFrom({ ...GMAIL, RATE_LIMIT: '40' })).get('smtp_destination_rate_delay')).toBe('2s');
+    expect(settingsMap(configFrom({ ...GMAIL, RATE_LIMIT: '60' })).get('smtp_connection_cache_time_limit')).toBe('3s');
+    expect(settingsMap(configFrom(GMAIL)).has('smtp_destination_rate_delay')).toBe(false);
+  });
+
+  it.each(['0', '61', '1.5', 'fast'])('refuses RATE_LIMIT=%s', (value) => {
+    expect(() => configFrom({ ...GMAIL, RATE_LIMIT: value })).toThrow(/RATE_LIMIT: must be a number of messages per minute from 1 to 60/);
   });
 });
 
