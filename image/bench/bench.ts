@@ -93,9 +93,9 @@ const median = (values: number[]) => {
 async function imageFigures(docker: Docker) {
   const [image, base] = await Promise.all([docker.getImage(IMAGE).inspect(), docker.getImage(BASE_IMAGE).inspect()]);
   // A one-line change in entrypoint code: bundle, pack and build again, timed end to end.
+  const started = Date.now();
   const files = await imageContextFiles();
   const changed = files.map((file) => (file.path === 'entrypoint.cjs' ? { ...file, content: `${file.content.toString()}\n// bench change ${Date.now()}\n` } : file));
-  const started = Date.now();
   const rebuilt = await buildImage(docker, await packBuildContext(changed), { tag: `${IMAGE}-rebuild` });
   const rebuildSeconds = (Date.now() - started) / 1000;
   await docker.getImage(`${IMAGE}-rebuild`).remove().catch(() => undefined);
@@ -107,7 +107,38 @@ async function imageFigures(docker: Docker) {
   };
 }
 
-export async function runBenchmark(options: { repetitions: number; count: number; bytes: number; clients: number; rateLimit: number }) {
+export interface BenchOptions {
+  readonly repetitions: number;
+  readonly count: number;
+  readonly bytes: number;
+  readonly clients: number;
+  readonly rateLimit: number;
+}
+
+interface SubjectSummary {
+  readonly readySeconds: number;
+  readonly submitPerSecond: number;
+  readonly deliverSeconds: number;
+  readonly connections: number;
+  readonly tlsHandshakes: number;
+  readonly logins: number;
+  readonly idleMemoryMb: number;
+  readonly peakMemoryMb: number;
+  readonly allExactlyOnce: boolean;
+}
+
+export interface BenchResults {
+  readonly date: string;
+  readonly options: BenchOptions;
+  readonly product: SubjectSummary;
+  readonly baseline: SubjectSummary;
+  readonly ratios: Readonly<Record<'ready' | 'delivery' | 'logins' | 'peakMemory', number>>;
+  readonly image: Awaited<ReturnType<typeof imageFigures>>;
+  readonly rateLimit: RateResult;
+  readonly runs: Record<Subject, RunFigures[]>;
+}
+
+export async function runBenchmark(options: BenchOptions): Promise<BenchResults> {
   const docker = new Docker();
   await sweepContainers(docker, OWNER);
   process.stdout.write(`building ${IMAGE}...\n`);
@@ -129,7 +160,7 @@ export async function runBenchmark(options: { repetitions: number; count: number
   }
 
   const rate = await measureRateLimit(docker, IMAGE, options.rateLimit);
-  const summary = (subject: Subject) => {
+  const summary = (subject: Subject): SubjectSummary => {
     const of = (pick: (figures: RunFigures) => number) => median(runs[subject].map(pick));
     return {
       readySeconds: of((f) => f.readyMs / 1000),
@@ -145,7 +176,7 @@ export async function runBenchmark(options: { repetitions: number; count: number
   };
   const product = summary('product');
   const baseline = summary('baseline');
-  const results = {
+  const results: BenchResults = {
     date: new Date().toISOString(),
     options,
     product,
@@ -167,13 +198,12 @@ export async function runBenchmark(options: { repetitions: number; count: number
   return results;
 }
 
-function formatTable(results: { product: ReturnType<typeof Object>; baseline: ReturnType<typeof Object> } & Record<string, any>): string {
-  const p = results.product;
-  const b = results.baseline;
+function formatTable(results: BenchResults): string {
+  const { product: p, baseline: b, image, rateLimit: rate, options } = results;
   const rows: [string, string, string, string][] = [
     ['start → 220 banner (s)', p.readySeconds.toFixed(2), b.readySeconds.toFixed(2), `${(b.readySeconds / p.readySeconds).toFixed(1)}× faster`],
-    [`submission rate (msg/s)`, p.submitPerSecond.toFixed(0), b.submitPerSecond.toFixed(0), `${(p.submitPerSecond / b.submitPerSecond).toFixed(1)}×`],
-    [`burst to last delivery (s)`, p.deliverSeconds.toFixed(2), b.deliverSeconds.toFixed(2), `${(b.deliverSeconds / p.deliverSeconds).toFixed(1)}× faster`],
+    ['submission rate (msg/s)', p.submitPerSecond.toFixed(0), b.submitPerSecond.toFixed(0), `${(p.submitPerSecond / b.submitPerSecond).toFixed(1)}×`],
+    ['burst to last delivery (s)', p.deliverSeconds.toFixed(2), b.deliverSeconds.toFixed(2), `${(b.deliverSeconds / p.deliverSeconds).toFixed(1)}× faster`],
     ['upstream connections', String(p.connections), String(b.connections), ''],
     ['upstream TLS handshakes', String(p.tlsHandshakes), String(b.tlsHandshakes), ''],
     ['upstream logins', String(p.logins), String(b.logins), `${(b.logins / Math.max(p.logins, 1)).toFixed(0)}× fewer`],
@@ -184,17 +214,15 @@ function formatTable(results: { product: ReturnType<typeof Object>; baseline: Re
   const header: [string, string, string, string] = ['figure (median)', 'gmail-relay', 'how-to', 'ratio'];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[header, ...rows].map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
-  const image = results['image'];
-  const rate = results['rateLimit'];
   return [
-    `${results['options'].count} messages of ${results['options'].bytes / 1000} KB over ${results['options'].clients} connections, ${results['options'].repetitions} repetitions each`,
+    `${options.count} messages of ${options.bytes / 1000} KB over ${options.clients} connections, median of ${options.repetitions} runs each, alternating`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
     `image: ${image.sizeMb.toFixed(1)} MB, ${image.addedMb.toFixed(1)} MB over ${BASE_IMAGE}; cached rebuild after a one-line entrypoint change ${image.cachedRebuildSeconds.toFixed(1)} s`,
-    `RATE_LIMIT=${rate.setting}/min: ${rate.messages} messages delivered at ${rate.achievedPerMinute.toFixed(1)}/min (${rate.deviationPercent.toFixed(1)} % off), all exactly once: ${rate.exactlyOnce ? 'yes' : 'NO'}`,
+    `RATE_LIMIT=${rate.setting}/min: ${rate.messages} messages delivered at ${rate.achievedPerMinute.toFixed(1)}/min (${rate.deviationPercent.toFixed(1)} % off), ${rate.logins} login(s), all exactly once: ${rate.exactlyOnce ? 'yes' : 'NO'}`,
   ].join('\n');
 }
 

@@ -54,7 +54,7 @@ describe('the builder against the real engine', () => {
       (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
     );
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/npm run image failed: docker build failed at "Step 2\/\d+ : RUN apt-get update/);
+    expect(result.stderr).toMatch(/npm run image failed: docker build failed at "Step 2\/\d+ : RUN .*no-such-package-gmail-relay/);
     expect(result.stderr).toMatch(/returned a non-zero code: 100/);
   });
 });
