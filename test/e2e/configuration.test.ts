@@ -103,6 +103,23 @@ describe('other relays', () => {
     expect(received.authPass).toBe('relay:secret');
   });
 
+  it("sends mail for the relay's own name to the relay too: nothing is delivered locally", async () => {
+    const upstream = await startUpstream();
+    try {
+      const { relay, port } = await startRelay(docker, image, upstream, { MAIL_HOSTNAME: 'relay.example.test' }, { owner });
+      try {
+        await sendMail(port, makeTestMessage('app@example.com', 'root@relay.example.test', randomUUID()));
+        const [received] = await upstream.fake.waitForMessages(1, 30_000);
+        expect(received?.envelopeTo).toEqual(['root@relay.example.test']);
+        expect(await relay.logs()).toMatch(/hostname=relay\.example\.test/);
+      } finally {
+        await relay.remove();
+      }
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('rewrites the envelope sender and From header to the login with REWRITE_SENDER=yes', async () => {
     const { received } = await relayOnce({}, { REWRITE_SENDER: 'yes' });
     expect(received.envelopeFrom).toBe(TEST_USER);

@@ -110,6 +110,18 @@ describe('queued mail is never lost', () => {
     expect(logs).toMatch(/queue empty/);
   });
 
+  it('delivers mail queued while the relay was down once it is back, without a restart', async () => {
+    const up = await upstream();
+    await up.fake.close();
+    const relay = await relayOn(up, { PREFLIGHT: 'off' });
+    const id = randomUUID();
+    await sendMail(relay.port, message(id));
+    await relay.relay.waitForLog(/status=deferred \(connect to smtp\.gmail\.com\[[\d.]+\]:587: Connection refused\)/);
+    const fake = await up.restart!();
+    await fake.waitForMessages(1, 30_000);
+    expect(idsOf(fake)).toEqual([id]);
+  });
+
   it('stops at once, exit code 0, when nothing is queued', async () => {
     const up = await upstream();
     const relay = await relayOn(up);
@@ -253,11 +265,28 @@ describe('health, metrics and logs', () => {
       stream.on('end', () => resolve(text));
     });
     expect(Number(output.trim())).toBe(0);
+    const pid1 = await relay.relay.container.exec({ Cmd: ['cat', '/proc/1/comm'], AttachStdout: true });
+    const comm = await new Promise<string>(async (resolve) => {
+      const stream = await pid1.start({});
+      let text = '';
+      stream.on('data', (chunk: Buffer) => (text += chunk.subarray(8).toString()));
+      stream.on('end', () => resolve(text));
+    });
+    expect(comm.trim()).toBe('tini');
     // Only the test's own readiness poll (from 127.0.0.1) may show up, not 200 probes.
     const logs = await relay.relay.logs();
     expect(logs).not.toContain('127.0.0.254');
     expect(logs.match(/connect from/g)?.length ?? 0).toBeLessThanOrEqual(4);
   }, 300_000);
+
+  it("shows a delivery's log line within a second of the delivery", async () => {
+    const up = await upstream();
+    const relay = await relayOn(up);
+    await sendMail(relay.port, message());
+    const [received] = await up.fake.waitForMessages(1, 30_000);
+    await relay.relay.waitForLog(/status=sent/, 5_000);
+    expect(Date.now() - received!.receivedAt).toBeLessThan(1_000);
+  });
 
   it('writes one JSON object per line with delivery fields, and no password even in debug output', async () => {
     const up = await upstream();
