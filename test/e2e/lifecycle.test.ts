@@ -44,6 +44,16 @@ const message = (id = randomUUID()) => makeTestMessage('app@example.com', 'someo
 const idsOf = (fake: FakeGmail) => fake.messages.map((received) => /Message-ID: <([^@]+)@/.exec(received.headers)?.[1]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Runs a command in the container and returns its standard output (short outputs: one frame each). */
+async function execOutput(container: Docker.Container, cmd: string[]): Promise<string> {
+  const exec = await container.exec({ Cmd: cmd, AttachStdout: true });
+  const stream = await exec.start({});
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.subarray(8).toString()));
+  await new Promise((resolve) => stream.on('end', resolve));
+  return text;
+}
+
 async function stopTimed(container: Docker.Container, graceSeconds = 10): Promise<{ seconds: number; exitCode: number }> {
   const started = Date.now();
   await container.stop({ t: graceSeconds });
@@ -257,22 +267,9 @@ describe('health, metrics and logs', () => {
     for (let batch = 0; batch < 50; batch++) codes.push(...(await Promise.all([runCheck(), runCheck(), runCheck(), runCheck()])));
     expect(codes.length).toBe(200);
     expect(codes.every((code) => code === 0)).toBe(true);
-    const exec = await relay.relay.container.exec({ Cmd: ['sh', '-c', 'grep -l "^State:[[:space:]]*Z" /proc/[0-9]*/status | wc -l'], AttachStdout: true });
-    const output = await new Promise<string>(async (resolve) => {
-      const stream = await exec.start({});
-      let text = '';
-      stream.on('data', (chunk: Buffer) => (text += chunk.subarray(8).toString()));
-      stream.on('end', () => resolve(text));
-    });
-    expect(Number(output.trim())).toBe(0);
-    const pid1 = await relay.relay.container.exec({ Cmd: ['cat', '/proc/1/comm'], AttachStdout: true });
-    const comm = await new Promise<string>(async (resolve) => {
-      const stream = await pid1.start({});
-      let text = '';
-      stream.on('data', (chunk: Buffer) => (text += chunk.subarray(8).toString()));
-      stream.on('end', () => resolve(text));
-    });
-    expect(comm.trim()).toBe('tini');
+    const zombies = await execOutput(relay.relay.container, ['sh', '-c', 'grep -l "^State:[[:space:]]*Z" /proc/[0-9]*/status | wc -l']);
+    expect(Number(zombies.trim())).toBe(0);
+    expect((await execOutput(relay.relay.container, ['cat', '/proc/1/comm'])).trim()).toBe('tini');
     // Only the test's own readiness poll (from 127.0.0.1) may show up, not 200 probes.
     const logs = await relay.relay.logs();
     expect(logs).not.toContain('127.0.0.254');
