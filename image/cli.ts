@@ -11,16 +11,32 @@ const USAGE = `usage: npm run image -- [--tag NAME] [--no-smoke] [--dockerfile P
   --no-smoke   build only
   --dockerfile PATH  build from another Dockerfile (default: the repository's)`;
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+// Docker colours a RUN step's stderr; the escape codes are noise in a log.
+const stripColours = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+
 function printBuildEvent(event: BuildEvent): void {
   if (event.kind === 'step') process.stdout.write(`\n${event.text}\n`);
-  else if (event.text !== '') process.stdout.write(`  ${event.text}\n`);
+  else if (event.text !== '') process.stdout.write(`  ${stripColours(event.text)}\n`);
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { tag: { type: 'string', default: 'gmail-relay:latest' }, 'no-smoke': { type: 'boolean', default: false },
-      dockerfile: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        tag: { type: 'string', default: 'gmail-relay:latest' },
+        'no-smoke': { type: 'boolean', default: false },
+        dockerfile: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 64;
+  }
+  const { values } = parsed;
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -38,7 +54,7 @@ async function main(): Promise<number> {
   const report: [string, string][] = [
     ['image', `${tag} ${built.imageId.replace('sha256:', '').slice(0, 12)}`],
     ['size', `${(size / 1e6).toFixed(1)} MB`],
-    ['build', `${buildSeconds.toFixed(1)} s (${built.stepsCached} steps cached, ${built.stepsRun} run)`],
+    ['build', `${buildSeconds.toFixed(1)} s (${plural(built.stepsCached, 'step')} cached, ${built.stepsRun} run)`],
   ];
   if (!values['no-smoke']) {
     process.stdout.write('\nsmoke test: relaying a message to a local fake Gmail...\n');

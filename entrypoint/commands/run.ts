@@ -9,6 +9,7 @@ import { installConfig } from '../postfix/install-config.js';
 import { openMaillogPipe } from '../postfix/maillog-pipe.js';
 import { prepareSpool } from '../postfix/prepare-spool.js';
 import { isProbeLogLine } from '../postfix/probe-listener.js';
+import { checkPortFree } from '../postfix/check-port-free.js';
 import { checkRelay } from '../preflight/check-relay.js';
 import { relayhostOf } from '../render/main-cf.js';
 import { MAILLOG_PIPE_PATH } from '../render/paths.js';
@@ -70,13 +71,18 @@ export async function runRelay(runtime: Runtime): Promise<number> {
       log({ kind: 'fatal', message: (error as Error).message });
       return EXIT_FAILURE;
     }
+    const portProblem = await checkListenPorts(loaded.config);
+    if (portProblem !== undefined) {
+      log({ kind: 'fatal', message: portProblem });
+      return EXIT_FAILURE;
+    }
     if (loaded.config.preflight === 'strict') {
       const result = await checkRelay(loaded.config, { readTextFile: runtime.readTextFile });
-      log({ kind: 'preflight', ok: result.ok, message: result.ok ? result.detail : result.message });
       if (!result.ok) {
-        log({ kind: 'fatal', message: 'PREFLIGHT=strict: not starting without a working relay' });
+        log({ kind: 'fatal', message: `relay check failed: ${result.message}; PREFLIGHT=strict, so not starting without a working relay` });
         return EXIT_FAILURE;
       }
+      log({ kind: 'preflight', ok: true, message: result.detail });
       metrics.setPreflight({ ok: true, message: result.detail, at: new Date() });
     }
     if (stopSignal !== undefined) return EXIT_OK;
@@ -98,6 +104,14 @@ export async function runRelay(runtime: Runtime): Promise<number> {
   } finally {
     await maillog.close();
   }
+}
+
+/** Both listeners, checked before Postfix starts: a taken port gets a reason, not just exit 1. */
+async function checkListenPorts(config: Config): Promise<string | undefined> {
+  const host = config.listen.bind ?? (config.inetProtocols === 'ipv6' ? '::' : '0.0.0.0');
+  const smtp = await checkPortFree('SMTP_PORT', host, config.listen.port);
+  if (smtp !== undefined || config.healthPort === undefined) return smtp;
+  return checkPortFree('HEALTH_PORT', config.listen.bind ?? '0.0.0.0', config.healthPort);
 }
 
 function summarize(config: Config): Record<string, string> {

@@ -6,6 +6,8 @@ import { resolveSecretFiles, type Env, type ReadTextFile } from './resolve-secre
 import { domainList, emailAddress, hostName, ipAddress, networkList, oneOf, port, positiveInteger, text, wholeNumber, yesNo, messagesPerMinute } from './validators.js';
 import { parseParameterOverrides } from './parameter-overrides.js';
 import { parseCidr } from './cidr.js';
+import { dropServiceLinks } from './kubernetes-service-links.js';
+import { isIPv6 } from 'node:net';
 import { findQuotedValues } from './quoted-values.js';
 
 export interface LoadedConfig {
@@ -36,7 +38,7 @@ function envSpecs(facts: HostFacts) {
     [ENV.rewriteSender]: yesNo({ default: false }),
     [ENV.mailHostname]: hostName({ default: fullyQualified(facts.hostname) }),
     [ENV.messageSizeLimit]: positiveInteger({ default: GMAIL_SIZE_LIMIT }),
-    [ENV.inetProtocols]: oneOf(['ipv4', 'ipv6', 'all'] as const)({ default: 'ipv4' }),
+    [ENV.inetProtocols]: oneOf(['ipv4', 'ipv6', 'all'] as const)({ default: undefined }),
     [ENV.logFormat]: oneOf(['plain', 'json'] as const)({ default: 'plain' }),
     [ENV.queueRetry]: positiveInteger({ default: 60 }),
     [ENV.shutdownGrace]: wholeNumber({ default: 8 }),
@@ -48,7 +50,8 @@ function envSpecs(facts: HostFacts) {
 
 /** env + secret files → Config, or a ConfigError listing every problem at once. */
 export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadTextFile): LoadedConfig {
-  const { env, problems: fileProblems } = resolveSecretFiles(rawEnv, readTextFile);
+  const links = dropServiceLinks(rawEnv, [ENV.smtpPort, ENV.relayPort, ENV.healthPort]);
+  const { env, problems: fileProblems } = resolveSecretFiles(links.env, readTextFile);
   const problems: ConfigProblem[] = [...fileProblems];
   const values = cleanEnv(env, envSpecs(facts), {
     // envalid's own reporter exits and prints raw values; collect names and messages only.
@@ -74,13 +77,20 @@ export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadText
         allowedNetworks: valid(ENV.allowedNetworks),
         allowOpenRelay: valid(ENV.allowOpenRelay),
         rewriteSender: valid(ENV.rewriteSender),
+        smtpBind: valid(ENV.smtpBind),
+        smtpPort: valid(ENV.smtpPort),
+        healthPort: valid(ENV.healthPort),
+        inetProtocols: valid(ENV.inetProtocols),
+        tlsLevel: valid(ENV.relayTlsLevel),
+        caFile: env[ENV.relayTlsCaFile] === undefined ? undefined : valid(ENV.relayTlsCaFile),
       },
       credentials,
+      readTextFile,
     ),
   );
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const warnings = findQuotedValues(env);
+  const warnings = [...links.warnings, ...findQuotedValues(env), ...adviseOn(values, credentials)];
   if (values[ENV.relayTlsLevel] === 'encrypt') {
     warnings.push(`${ENV.relayTlsLevel}=encrypt: the relay's certificate is not verified, so a man in the middle could read the password`);
   }
@@ -105,7 +115,8 @@ export function loadConfig(rawEnv: Env, facts: HostFacts, readTextFile: ReadText
     overrides,
     hostname: values[ENV.mailHostname],
     messageSizeLimit: values[ENV.messageSizeLimit],
-    inetProtocols: values[ENV.inetProtocols],
+    // IPv4 unless IPv6 is asked for: by INET_PROTOCOLS, or by listening on an IPv6 address.
+    inetProtocols: values[ENV.inetProtocols] ?? (isIPv6(values[ENV.smtpBind] ?? '') ? 'all' : 'ipv4'),
     logFormat: values[ENV.logFormat],
     queueRetrySeconds: values[ENV.queueRetry],
     shutdownGraceSeconds: values[ENV.shutdownGrace],
@@ -126,11 +137,36 @@ interface ValidValues {
   readonly allowedNetworks: readonly string[] | undefined;
   readonly allowOpenRelay: boolean | undefined;
   readonly rewriteSender: boolean | undefined;
+  readonly smtpBind: string | undefined;
+  readonly smtpPort: number | undefined;
+  readonly healthPort: number | undefined;
+  readonly inetProtocols: 'ipv4' | 'ipv6' | 'all' | undefined;
+  readonly tlsLevel: 'secure' | 'encrypt' | undefined;
+  /** Only when RELAY_TLS_CA_FILE is set: the system bundle is part of the image. */
+  readonly caFile: string | undefined;
 }
 
 /** Settings that are each fine alone but cannot work together. */
-function checkCombinations(values: ValidValues, credentials: Credentials | undefined): ConfigProblem[] {
+function checkCombinations(values: ValidValues, credentials: Credentials | undefined, readTextFile: ReadTextFile): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const bindFamily = values.smtpBind === undefined ? undefined : isIPv6(values.smtpBind) ? 'ipv6' : 'ipv4';
+  if (bindFamily !== undefined && values.inetProtocols !== undefined && values.inetProtocols !== 'all' && values.inetProtocols !== bindFamily) {
+    problems.push({
+      variable: ENV.inetProtocols,
+      message: `is ${values.inetProtocols} but ${ENV.smtpBind}=${values.smtpBind} is an ${bindFamily === 'ipv6' ? 'IPv6' : 'IPv4'} address; set ${bindFamily} or all`,
+    });
+  }
+  if (values.healthPort !== undefined && values.healthPort === values.smtpPort) {
+    problems.push({ variable: ENV.healthPort, message: `is the same port as ${ENV.smtpPort} (${values.smtpPort}); pick another` });
+  }
+  if (values.caFile !== undefined && values.tlsLevel === 'secure') {
+    try {
+      readTextFile(values.caFile);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      problems.push({ variable: ENV.relayTlsCaFile, message: `cannot read the file ${values.caFile} (${reason}); mount the CA bundle there or fix the path` });
+    }
+  }
   if (values.relayHost && values.relayPort && isGmail(values.relayHost) && !GMAIL_PORTS.includes(values.relayPort)) {
     problems.push({ variable: ENV.relayPort, message: "smtp.gmail.com takes mail on 587 (STARTTLS) or 465 (TLS); use one of those" });
   }
@@ -149,6 +185,26 @@ function checkCombinations(values: ValidValues, credentials: Credentials | undef
   }
   return problems;
 }
+
+/** Settings that work but are probably not what the user meant. */
+function adviseOn(
+  values: { readonly [ENV.shutdownGrace]: number; readonly [ENV.relayHost]: string },
+  credentials: Credentials | undefined,
+): string[] {
+  const advice: string[] = [];
+  if (values[ENV.shutdownGrace] > DOCKER_STOP_TIMEOUT - 2) {
+    advice.push(
+      `${ENV.shutdownGrace}=${values[ENV.shutdownGrace]}: Docker kills a container ${DOCKER_STOP_TIMEOUT} s after docker stop by default; raise that too (docker run --stop-timeout, compose stop_grace_period, Kubernetes terminationGracePeriodSeconds)`,
+    );
+  }
+  if (isGmail(values[ENV.relayHost]) && credentials && !/^[a-z]{16}$/.test(credentials.pass)) {
+    advice.push(`${ENV.gmailPass}: this does not look like a Gmail app password (16 letters); Gmail refuses account passwords for SMTP`);
+  }
+  return advice;
+}
+
+/** Docker's default grace between SIGTERM and SIGKILL. */
+const DOCKER_STOP_TIMEOUT = 10;
 
 function tooWideNetworks(networks: readonly string[]): string[] {
   return networks.filter((network) => {

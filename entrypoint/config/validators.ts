@@ -86,7 +86,7 @@ export const yesNo = makeValidator<boolean>((input) => {
   const normalised = input.trim().toLowerCase();
   if (['yes', 'true', '1', 'on'].includes(normalised)) return true;
   if (['no', 'false', '0', 'off'].includes(normalised)) return false;
-  throw new Error('must be yes or no');
+  throw new Error('must be yes or no (true/false, on/off and 1/0 work too)');
 });
 
 /** Comma- or space-separated domain names, lower-cased. */

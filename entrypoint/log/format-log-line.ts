@@ -37,7 +37,7 @@ function describe(event: LogEvent): Entry {
     case 'postfix-line':
       return postfixEntry(event.line);
     case 'postfix-started':
-      return { level: 'info', program: PROGRAM, message: `postfix started (pid ${event.pid})` };
+      return { level: 'info', program: PROGRAM, message: `starting postfix (postfix start-fg, pid ${event.pid})` };
     case 'preflight':
       return {
         level: event.ok ? 'info' : 'warning',
@@ -88,7 +88,9 @@ function describe(event: LogEvent): Entry {
 
 /** A Postfix line as program, level and message; deliveries also as fields, for JSON consumers. */
 function postfixEntry(line: string): Entry {
-  const { program, level, message, queueId, delivery } = parsePostfixLine(line);
+  const { program, level: parsedLevel, message, queueId, delivery } = parsePostfixLine(line);
+  // A delivery that did not succeed is what an operator filtering on level wants to see.
+  const level: LogLevel = delivery && delivery.status !== 'sent' && parsedLevel === 'info' ? 'warning' : parsedLevel;
   const fields = {
     ...(queueId !== undefined ? { queue_id: queueId } : {}),
     ...(delivery !== undefined

@@ -1,3 +1,4 @@
+import { redact, secretForms } from '../log/logger.js';
 import { isIPv6 } from 'node:net';
 import { GMAIL_HOST } from '../config/env-names.js';
 
@@ -175,20 +176,9 @@ export function explainCaFile(caFile: string, reason: string): ExplainedFailure 
  * Removes the password and the base64 forms it takes on the wire (AUTH LOGIN, AUTH PLAIN
  * with and without an authorization identity) from `text`.
  */
+/** The same masking as the log's, so a password looks the same (********) wherever it is hidden. */
 export function redactPassword(text: string, user: string, pass: string): string {
-  if (pass === '') return text;
-  const base64 = (value: string): string => Buffer.from(value, 'utf8').toString('base64');
-  const forms = new Set([pass, base64(pass), base64(`\0${user}\0${pass}`), base64(`${user}\0${user}\0${pass}`)]);
-  // Wherever the password sits in a longer base64 stream, these characters encode only its bytes.
-  for (const offset of [0, 1, 2]) {
-    const encoded = Buffer.concat([Buffer.alloc(offset), Buffer.from(pass, 'utf8')]).toString('base64').replace(/=+$/, '');
-    const core = encoded.slice(Math.ceil((offset * 4) / 3), encoded.length - 1);
-    if (core.length >= 8) forms.add(core);
-  }
-  let redacted = text;
-  // Longest first, so a shorter form cannot break a longer one apart before it is matched.
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) redacted = redacted.split(form).join('[password]');
-  return redacted;
+  return redact(text, secretForms(user, pass));
 }
 
 function explainAuth(context: FailureContext, response: string | undefined, responseCode: number | undefined, message: string): ExplainedFailure {

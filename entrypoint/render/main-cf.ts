@@ -26,7 +26,10 @@ export function renderMainCfSettings(config: Config): Setting[] {
     ['inet_interfaces', listen.bind ?? 'all'],
     ['inet_protocols', config.inetProtocols],
     ['mynetworks', config.allowedNetworks.map((network) => formatCidrForPostfix(parseCidr(network)!)).join(' ')],
-    ['smtpd_relay_restrictions', 'permit_mynetworks, reject'],
+    // Everyone else is refused at RCPT, with a reply that says which setting decides.
+    // The final reject is never reached; Postfix insists on seeing one (smtpd: "specify at least one working instance of reject").
+    ['smtpd_relay_restrictions', 'permit_mynetworks, check_client_access static:{REJECT 5.7.1 this client is not in ALLOWED_NETWORKS}, reject'],
+    ['disable_vrfy_command', 'yes'],
     ['message_size_limit', String(config.messageSizeLimit)],
     // The system resolver reads /etc/hosts, so `--add-host smtp.gmail.com:ADDR` is honoured.
     ['smtp_host_lookup', 'native'],

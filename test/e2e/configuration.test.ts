@@ -177,7 +177,7 @@ describe('who may relay, and what', () => {
   it('refuses a client from outside ALLOWED_NETWORKS with a 5xx at RCPT', async () => {
     const error = await refusal(sendMail(relay.port, makeTestMessage('app@example.com', 'someone@example.org', randomUUID()), '127.0.0.1', '127.0.0.2'));
     expect(error?.responseCode).toBeGreaterThanOrEqual(500);
-    expect(error?.response).toMatch(/Access denied|Relay access denied/i);
+    expect(error?.response).toMatch(/this client is not in ALLOWED_NETWORKS/);
   });
 
   it('refuses a sender outside ALLOWED_SENDER_DOMAINS', async () => {

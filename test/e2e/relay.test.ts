@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRelay, startUpstream, TEST_PASS, TEST_USER, type RelayUnderTest, type Upstream } from '../../image/smoke/relay-fixture.js';
@@ -10,6 +11,7 @@ import { createTestCa, type TestCa } from '../../image/smoke/test-ca.js';
 import { randomLoopbackAddress } from '../../image/smoke/free-port.js';
 import { startFakeGmail } from '../../image/smoke/fake-gmail.js';
 import { runSmokeTest } from '../../image/smoke/run-smoke-test.js';
+import { runRelayToExit } from '../../image/smoke/relay-container.js';
 
 const docker = new Docker();
 const image = inject('image');
@@ -61,6 +63,24 @@ describe('relaying through the real image to a fake Gmail', () => {
 });
 
 describe('supervision', () => {
+  it('names a taken SMTP_PORT instead of letting Postfix exit without a reason', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { exitCode, output } = await runRelayToExit(docker, {
+        image,
+        owner,
+        env: { GMAIL_USER: TEST_USER, GMAIL_PASS: TEST_PASS, SMTP_BIND: '127.0.0.1', SMTP_PORT: String(port), PREFLIGHT: 'off' },
+      });
+      expect(exitCode).toBe(1);
+      expect(output).toContain(`SMTP_PORT=${port}: 127.0.0.1:${port} is already in use`);
+      expect(output).not.toMatch(/daemon started/);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('exits non-zero when Postfix dies', async () => {
     const upstream = await startUpstream();
     const { relay } = await startRelay(docker, image, upstream, {}, { owner });

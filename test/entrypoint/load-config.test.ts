@@ -27,6 +27,11 @@ function filesFrom(files: Record<string, string>): ReadTextFile {
 
 const noFiles: ReadTextFile = filesFrom({});
 
+/** Warnings other than the advice that a Gmail password does not look like an app password. */
+function quoteWarnings(warnings: readonly string[]): string[] {
+  return warnings.filter((warning) => !warning.includes('app password'));
+}
+
 function load(env: Env, readTextFile: ReadTextFile = noFiles, facts: HostFacts = FACTS): LoadedConfig {
   return loadConfig(env, facts, readTextFile);
 }
@@ -160,7 +165,7 @@ describe('loadConfig reports every problem at once', () => {
       INET_PROTOCOLS: 'all',
       LOG_FORMAT: 'JSON',
       RELAY_TLS_CA_FILE: '/run/ca.pem',
-    });
+    }, filesFrom({ '/run/ca.pem': '-----BEGIN CERTIFICATE-----' }));
     expect(config.listen).toEqual({ port: 2525, bind: '127.0.0.1' });
     expect(config.messageSizeLimit).toBe(10240000);
     expect(config.inetProtocols).toBe('all');
@@ -223,7 +228,8 @@ describe('loadConfig never shows the password', () => {
 
   it('does not show a quoted password in its warning', () => {
     const { warnings } = load({ GMAIL_USER: USER, GMAIL_PASS: `"${SECRET}"` });
-    expect(warnings).toHaveLength(1);
+    expect(warnings.join('\n')).not.toContain('S3cr3t');
+    expect(quoteWarnings(warnings)).toHaveLength(1);
     expect(warnings[0]).toContain('GMAIL_PASS');
     expect(warnings[0]).not.toContain('S3cr3t');
   });
@@ -438,7 +444,7 @@ describe('loadConfig relay TLS', () => {
 
 describe('loadConfig quoted values', () => {
   it.each([`"${SECRET}"`, `'${SECRET}'`])('names GMAIL_PASS but not its value for %s', (value) => {
-    const { warnings } = load({ GMAIL_USER: USER, GMAIL_PASS: value });
+    const warnings = quoteWarnings(load({ GMAIL_USER: USER, GMAIL_PASS: value }).warnings);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^GMAIL_PASS: /);
     expect(warnings[0]).toMatch(/quote/);
@@ -453,20 +459,20 @@ describe('loadConfig quoted values', () => {
     ['GMAIL_PASSWORD', { GMAIL_USER: USER }],
     ['RELAY_PASS', { RELAY_HOST: 'smtp.example.com', RELAY_USER: 'app' }],
   ])('hides the value of %s too', (variable, env) => {
-    const { warnings } = load({ ...env, [variable]: `"${SECRET}"` });
+    const warnings = quoteWarnings(load({ ...env, [variable]: `"${SECRET}"` }).warnings);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(variable);
     expect(warnings[0]).not.toContain(SECRET);
   });
 
   it('names a quoted non-secret variable', () => {
-    const { warnings } = load({ ...GMAIL, RELAY_TLS_CA_FILE: '"/run/ca.pem"' });
+    const { warnings } = load({ ...GMAIL, RELAY_TLS_CA_FILE: '"/run/ca.pem"' }, filesFrom({ '"/run/ca.pem"': 'x' }));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('RELAY_TLS_CA_FILE');
   });
 
   it('does not warn about quotes inside a value', () => {
-    expect(load({ GMAIL_USER: USER, GMAIL_PASS: 'a"b\'c' }).warnings).toEqual([]);
+    expect(quoteWarnings(load({ GMAIL_USER: USER, GMAIL_PASS: 'a"b\'c' }).warnings)).toEqual([]);
   });
 });
 
@@ -518,5 +524,37 @@ describe('loadConfig ALLOWED_NETWORKS', () => {
     expect(config.allowedNetworks).toEqual(['0.0.0.0/0']);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('ALLOW_OPEN_RELAY');
+  });
+});
+
+describe('loadConfig combinations found by trying the image', () => {
+  it('drops Kubernetes service links from SMTP_PORT, RELAY_PORT and HEALTH_PORT with a warning', () => {
+    const { config, warnings } = load({ ...GMAIL, RELAY_PORT: 'tcp://10.0.0.6:587', SMTP_PORT: 'tcp://10.0.0.7:25' });
+    expect(config.relay.port).toBe(587);
+    expect(config.listen.port).toBe(25);
+    expect(warnings.join('\n')).toMatch(/RELAY_PORT=tcp:\/\/10\.0\.0\.6:587 looks like a Kubernetes service link \(from a Service named "relay"\)/);
+    expect(warnings.join('\n')).toMatch(/enableServiceLinks: false/);
+  });
+
+  it('turns IPv6 on for an IPv6 SMTP_BIND, and refuses INET_PROTOCOLS=ipv4 with it', () => {
+    expect(load({ ...GMAIL, SMTP_BIND: '::1' }).config.inetProtocols).toBe('all');
+    expect(load({ ...GMAIL, SMTP_BIND: '127.0.0.1' }).config.inetProtocols).toBe('ipv4');
+    expect(configErrorOf({ ...GMAIL, SMTP_BIND: '::1', INET_PROTOCOLS: 'ipv4' }).message).toMatch(/INET_PROTOCOLS: is ipv4 but SMTP_BIND=::1 is an IPv6 address/);
+  });
+
+  it('refuses HEALTH_PORT equal to SMTP_PORT', () => {
+    expect(configErrorOf({ ...GMAIL, SMTP_PORT: '2525', HEALTH_PORT: '2525' }).message).toMatch(/HEALTH_PORT: is the same port as SMTP_PORT/);
+  });
+
+  it('refuses a RELAY_TLS_CA_FILE that cannot be read, naming the path', () => {
+    expect(configErrorOf({ ...GMAIL, RELAY_TLS_CA_FILE: '/nope.pem' }).message).toMatch(/RELAY_TLS_CA_FILE: cannot read the file \/nope\.pem \(ENOENT\)/);
+    // With RELAY_TLS_LEVEL=encrypt the CA file is not used, so it is not read either.
+    expect(load({ ...GMAIL, RELAY_TLS_CA_FILE: '/nope.pem', RELAY_TLS_LEVEL: 'encrypt' }).config.relay.caFile).toBe('/nope.pem');
+  });
+
+  it('advises raising Docker\'s stop timeout with a long SHUTDOWN_GRACE, and flags a non-app Gmail password', () => {
+    expect(load({ ...GMAIL, SHUTDOWN_GRACE: '30' }).warnings.join('\n')).toMatch(/SHUTDOWN_GRACE=30: Docker kills a container 10 s after docker stop/);
+    expect(load({ ...GMAIL, SHUTDOWN_GRACE: '8' }).warnings).toEqual([]);
+    expect(load({ GMAIL_USER: USER, GMAIL_PASS: 'short' }).warnings.join('\n')).toMatch(/does not look like a Gmail app password/);
   });
 });

@@ -49,7 +49,7 @@ describe('formatLogLine plain', () => {
 
   it.each([
     [{ kind: 'starting', command: 'run' }, 'gmail-relay: starting (run)'],
-    [{ kind: 'postfix-started', pid: 123 }, 'gmail-relay: postfix started (pid 123)'],
+    [{ kind: 'postfix-started', pid: 123 }, 'gmail-relay: starting postfix (postfix start-fg, pid 123)'],
     [{ kind: 'stopping', signal: 'SIGTERM' }, 'gmail-relay: SIGTERM received: stopping postfix'],
     [{ kind: 'stopped', exitCode: 0 }, 'gmail-relay: stopped, exit code 0'],
     [{ kind: 'warning', message: 'careful' }, 'gmail-relay: warning: careful'],
@@ -146,12 +146,26 @@ describe('formatLogLine json', () => {
 describe('secretForms', () => {
   it('lists the password raw and base64-encoded as AUTH PLAIN and AUTH LOGIN send it', () => {
     const b64 = (text: string) => Buffer.from(text).toString('base64');
-    expect(secretForms('someone@gmail.com', 'abcdefghijklmnop')).toEqual([
+    expect(secretForms('someone@gmail.com', 'abcdefghijklmnop').slice(0, 4)).toEqual([
       'abcdefghijklmnop',
       b64('abcdefghijklmnop'),
       b64('\0someone@gmail.com\0abcdefghijklmnop'),
       b64('someone@gmail.com\0someone@gmail.com\0abcdefghijklmnop'),
     ]);
+  });
+
+  it('also lists what encodes the password inside a longer base64 stream, at each byte offset', () => {
+    const forms = secretForms('u@example.com', 'abcdefghijklmnop');
+    for (const prefix of ['', 'x', 'xy', 'AUTH data: ']) {
+      const stream = Buffer.from(`${prefix}abcdefghijklmnop and more`).toString('base64');
+      expect(forms.some((form) => form !== 'abcdefghijklmnop' && stream.includes(form))).toBe(true);
+    }
+  });
+
+  it('leaves a short raw password unmasked (masking every "mail" would mangle the log and reveal it), not its base64 forms', () => {
+    const forms = secretForms('u', 'mail');
+    expect(forms).not.toContain('mail');
+    expect(forms).toContain(Buffer.from('mail').toString('base64'));
   });
 });
 
