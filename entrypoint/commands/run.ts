@@ -91,6 +91,7 @@ export async function runRelay(runtime: Runtime): Promise<number> {
     const exited = relay.run();
     const health = await relay.startHealthServer();
     if (loaded.config.preflight === 'on') void relay.preflight();
+    void relay.retryDeferredAtStart();
     const stopWatching = watchSecretFiles(secretFilePaths(runtime.env), (path) => void relay?.reload(`${path} changed`));
     const exit = await exited;
     stopWatching();

@@ -6,7 +6,7 @@ import type { RelayMetrics } from '../health/relay-metrics.js';
 import type { Logger } from '../log/logger.js';
 import { installConfig } from '../postfix/install-config.js';
 import { probeListener, probeTarget } from '../postfix/probe-listener.js';
-import { countQueuedMessages, flushQueue } from '../postfix/queue.js';
+import { countQueuedMessages, countQueues, flushQueue } from '../postfix/queue.js';
 import { PostfixSupervisor } from '../postfix/supervisor.js';
 import { checkRelay } from '../preflight/check-relay.js';
 import { POSTFIX_CONFIG_DIR, SASL_MAP_PATH, SASL_MAP_TYPE } from '../render/paths.js';
@@ -15,6 +15,8 @@ import type { Runtime } from './runtime.js';
 
 export const INSTALL_PATHS = { configDir: POSTFIX_CONFIG_DIR, saslMapPath: SASL_MAP_PATH, saslMapType: SASL_MAP_TYPE };
 const DRAIN_POLL_MS = 200;
+/** Time for the queue manager to pick flushed mail up before an empty active queue means it was tried. */
+const SETTLE_MS = 1_000;
 
 /** Postfix while it runs: reloads are serialised, and a stop drains the queue first. */
 export class RunningRelay {
@@ -92,6 +94,21 @@ export class RunningRelay {
     }
   }
 
+  /**
+   * Mail deferred before this start (the relay was down, the password wrong) would otherwise wait
+   * for the retry time the previous container gave it; a restart is usually the fix, so retry now.
+   */
+  async retryDeferredAtStart(): Promise<void> {
+    if ((await countQueues()).deferred === 0) return;
+    for (let attempt = 0; attempt < 50 && this.supervisor.running; attempt++) {
+      if ((await probeListener(probeTarget(this.config.listen.bind), this.config.listen.port, 500)) === undefined) {
+        await flushQueue();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Stops taking mail, delivers what is queued for up to SHUTDOWN_GRACE seconds, then stops Postfix. */
   async drainAndStop(): Promise<void> {
     if (this.stopping) return;
@@ -109,9 +126,14 @@ export class RunningRelay {
       } catch (error) {
         this.log({ kind: 'warning', message: `could not close the listener before stopping: ${(error as Error).message}` });
       }
+      const flushedAt = Date.now();
       while (queued > 0 && Date.now() < deadline && this.supervisor.running) {
         await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-        queued = await countQueuedMessages();
+        const counts = await countQueues();
+        queued = counts.inFlight + counts.deferred;
+        // All of it was tried since the flush and deferred again; the next try is QUEUE_RETRY away.
+        const nextRetry = flushedAt + this.config.queueRetrySeconds * 1000;
+        if (counts.inFlight === 0 && Date.now() - flushedAt >= SETTLE_MS && nextRetry > deadline) break;
       }
       this.log({ kind: 'drained', remaining: queued });
     }

@@ -256,8 +256,10 @@ function pair(
   pass: string | undefined,
   problems: ConfigProblem[],
 ): Credentials | undefined {
-  if (user === undefined) problems.push({ variable: userVariable, message: 'is required (the login name for the relay)' });
-  if (pass === undefined) problems.push({ variable: passVariable, message: 'is required (the password for the relay)' });
+  // A NAME_FILE that could not be read is already reported; "NAME is required" would only repeat it.
+  const reported = (variable: string) => problems.some((problem) => problem.variable === `${variable}_FILE`);
+  if (user === undefined && !reported(userVariable)) problems.push({ variable: userVariable, message: 'is required (the login name for the relay)' });
+  if (pass === undefined && !reported(passVariable)) problems.push({ variable: passVariable, message: 'is required (the password for the relay)' });
   return user !== undefined && pass !== undefined ? { user, pass } : undefined;
 }
 

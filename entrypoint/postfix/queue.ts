@@ -3,13 +3,26 @@ import { join } from 'node:path';
 import { runCommand } from './run-command.js';
 import { SPOOL_DIR } from './prepare-spool.js';
 
-/** Queues that hold mail still to be delivered (hold is left out: held mail waits for an operator). */
-const WAITING_QUEUES = ['maildrop', 'incoming', 'active', 'deferred'];
+/** Mail on its way to a delivery attempt; deferred mail waits for its next retry. Hold waits for an operator. */
+const IN_FLIGHT_QUEUES = ['maildrop', 'incoming', 'active'];
+
+export interface QueueCounts {
+  readonly inFlight: number;
+  readonly deferred: number;
+}
 
 /** Counts queue files directly: no showq round trip, and it works while Postfix is stopping. */
+export async function countQueues(spoolDir = SPOOL_DIR): Promise<QueueCounts> {
+  const [inFlight, deferred] = await Promise.all([
+    Promise.all(IN_FLIGHT_QUEUES.map((queue) => countFiles(join(spoolDir, queue)))).then((counts) => counts.reduce((a, b) => a + b, 0)),
+    countFiles(join(spoolDir, 'deferred')),
+  ]);
+  return { inFlight, deferred };
+}
+
 export async function countQueuedMessages(spoolDir = SPOOL_DIR): Promise<number> {
-  const counts = await Promise.all(WAITING_QUEUES.map((queue) => countFiles(join(spoolDir, queue))));
-  return counts.reduce((sum, count) => sum + count, 0);
+  const { inFlight, deferred } = await countQueues(spoolDir);
+  return inFlight + deferred;
 }
 
 async function countFiles(dir: string): Promise<number> {

@@ -384,7 +384,7 @@ describe('loadConfig NAME_FILE secrets', () => {
 
   it('names NAME_FILE and the path when the file cannot be read, with the other problems', () => {
     const error = configErrorOf({ GMAIL_PASS_FILE: '/run/secrets/missing' });
-    expect(error.problems.map((p) => p.variable).sort()).toEqual(['GMAIL_PASS', 'GMAIL_PASS_FILE', 'GMAIL_USER']);
+    expect(error.problems.map((p) => p.variable).sort()).toEqual(['GMAIL_PASS_FILE', 'GMAIL_USER']);
     const problem = problemOf(error, 'GMAIL_PASS_FILE');
     expect(problem.message).toContain('/run/secrets/missing');
     expect(problem.message).toContain('ENOENT');
@@ -556,5 +556,12 @@ describe('loadConfig combinations found by trying the image', () => {
     expect(load({ ...GMAIL, SHUTDOWN_GRACE: '30' }).warnings.join('\n')).toMatch(/SHUTDOWN_GRACE=30: Docker kills a container 10 s after docker stop/);
     expect(load({ ...GMAIL, SHUTDOWN_GRACE: '8' }).warnings).toEqual([]);
     expect(load({ GMAIL_USER: USER, GMAIL_PASS: 'short' }).warnings.join('\n')).toMatch(/does not look like a Gmail app password/);
+  });
+});
+
+describe('loadConfig with an unreadable secret file', () => {
+  it('reports the file once, not also the variable as missing', () => {
+    const error = configErrorOf({ GMAIL_USER: USER, GMAIL_PASS_FILE: '/etc' });
+    expect(error.problems.map((problem) => problem.variable)).toEqual(['GMAIL_PASS_FILE']);
   });
 });
