@@ -18,7 +18,8 @@ export interface FakeGmailBehaviour {
   /** The next N connections get a 421 greeting and are closed. */
   rejectConnections?: number;
   /** Once `count` more messages were accepted, every MAIL and DATA gets this reply. */
-  failAfterMessages?: { count: number; code: number; message: string };
+  /** After `count` accepted messages, refuse with this reply; `times` refusals at most, then accept again. */
+  failAfterMessages?: { count: number; code: number; message: string; times?: number };
 }
 
 export interface FakeGmailOptions {
@@ -112,18 +113,22 @@ export async function startFakeGmail(options: FakeGmailOptions): Promise<FakeGma
   let behaviour: FakeGmailBehaviour = {};
   let refusedConnections = 0;
   let acceptedBeforeBehaviour = 0;
+  let quotaRefusals = 0;
 
   const setBehaviour = (next: FakeGmailBehaviour): void => {
     behaviour = { ...next };
     refusedConnections = 0;
+    quotaRefusals = 0;
     acceptedBeforeBehaviour = messages.length;
   };
   setBehaviour(options.behaviour ?? {});
 
   const quotaRefusal = (): Error | undefined => {
     const limit = behaviour.failAfterMessages;
-    if (limit && messages.length - acceptedBeforeBehaviour >= limit.count) return smtpError(limit.code, limit.message);
-    return undefined;
+    if (!limit || messages.length - acceptedBeforeBehaviour < limit.count) return undefined;
+    if (limit.times !== undefined && quotaRefusals >= limit.times) return undefined;
+    quotaRefusals += 1;
+    return smtpError(limit.code, limit.message);
   };
 
   const server: SMTPServer = new SMTPServer({
