@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
+import { secretForms } from '../../entrypoint/log/logger.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 import { startFakeGmail, type FakeGmail, type FakeGmailOptions } from './fake-gmail.js';
 import { findFreePort, randomLoopbackAddress } from './free-port.js';
@@ -108,12 +109,6 @@ export async function startRelay(
   return { relay: guarded, port, readyMs: Date.now() - relay.startedAt };
 }
 
-/** The forms in which a password crosses the wire: raw, and base64 as AUTH LOGIN and AUTH PLAIN send it. */
-export function passwordForms(user: string, pass: string): string[] {
-  const base64 = (text: string) => Buffer.from(text).toString('base64');
-  return [pass, base64(pass), base64(`\0${user}\0${pass}`)];
-}
-
 /** Every relay a test starts is checked on removal: no form of its password may be in its log. */
 function guardAgainstLeaks(relay: RelayContainer, pass: string | undefined): RelayContainer {
   if (pass === undefined || pass.length < 4) return relay;
@@ -122,7 +117,8 @@ function guardAgainstLeaks(relay: RelayContainer, pass: string | undefined): Rel
     remove: async () => {
       const logs = await relay.logs().catch(() => '');
       await relay.remove();
-      const leaked = passwordForms(TEST_USER, pass).filter((form) => logs.includes(form));
+      // The same forms the product masks: raw, AUTH PLAIN/LOGIN base64, and inside longer base64.
+      const leaked = secretForms(TEST_USER, pass).filter((form) => logs.includes(form));
       if (leaked.length > 0) throw new Error(`the relay's log contains its password (${leaked.length} form(s)):\n${logs}`);
     },
   };
